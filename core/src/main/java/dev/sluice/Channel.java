@@ -1,0 +1,335 @@
+package dev.sluice;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+import java.util.stream.Stream;
+
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+
+/**
+ * A bounded, demand-driven channel: one buffer with blocking, future and Reactive Streams doors on both sides.
+ *
+ * <p>Senders ({@link #send}, {@link #trySend}, {@link #sendAsync}, an upstream Publisher through
+ * {@link #asSubscriber()}) put items into one bounded buffer; receivers ({@link #receive}, {@link #iterator()},
+ * {@link #stream()}, subscribers of {@link #asPublisher()}) compete for them. Backpressure is the same everywhere: a
+ * free slot in the buffer. Blocked or pending senders of any kind wait in one FIFO queue; so do receivers.
+ *
+ * <p><b>Guarantees.</b> Every accepted item is either delivered exactly once (returned by a receive, or passed to
+ * one {@code onNext}) or passed exactly once to the {@linkplain Builder#onUndelivered undelivered handler}. Items
+ * leave in the order they were accepted. The channel never holds more than {@link #capacity()} items. Close, fail
+ * and cancel are distinct: close and fail let receivers drain what is buffered, cancel discards it.
+ *
+ * <p><b>Thread safety.</b> All methods are thread-safe. Accepting an item <em>happens-before</em> its delivery.
+ * Blocking methods park with {@link java.util.concurrent.locks.LockSupport}, never {@code synchronized} or
+ * {@code Object.wait}, so they suit virtual threads.
+ *
+ * <pre>{@code
+ * Channel<String> channel = Channel.<String>builder()
+ *         .capacity(256)
+ *         .onUndelivered((item, reason) -> release(item))
+ *         .build();
+ *
+ * Thread producer = new Thread(() -> {
+ *     try (channel) {                       // close() when done: receivers drain, then see the end
+ *         for (String line : lines) {
+ *             channel.send(line);           // blocks while 256 items wait
+ *         }
+ *     } catch (InterruptedException e) {
+ *         Thread.currentThread().interrupt();
+ *     }
+ * });
+ * producer.start();
+ * channel.asPublisher().subscribe(subscriber); // items leave only against request(n)
+ * }</pre>
+ *
+ * @param <T> the item type
+ */
+public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
+
+    final ChannelCore core;
+    private final SenderView<T> senderView;
+    private final ReceiverView<T> receiverView;
+
+    private Channel(int capacity, UndeliveredHandler<? super T> onUndelivered) {
+        this.core = new ChannelCore(capacity, onUndelivered);
+        this.senderView = new SenderView<>(this);
+        this.receiverView = new ReceiverView<>(this);
+    }
+
+    /**
+     * Creates a channel holding at most {@code capacity} items, without an undelivered handler.
+     *
+     * @param capacity the buffer size, at least 1
+     * @param <T> the item type
+     * @return a new open channel
+     * @throws IllegalArgumentException if {@code capacity < 1}
+     */
+    public static <T> Channel<T> bounded(int capacity) {
+        return Channel.<T>builder().capacity(capacity).build();
+    }
+
+    /**
+     * Returns a builder for a channel with an undelivered handler or other options.
+     *
+     * @param <T> the item type
+     * @return a new builder with capacity 256
+     */
+    public static <T> Builder<T> builder() {
+        return new Builder<>();
+    }
+
+    /**
+     * The sending side only: a stateless view that shares this channel.
+     *
+     * @return the sender view
+     */
+    public ChannelSender<T> sender() {
+        return senderView;
+    }
+
+    /**
+     * The receiving side only: a stateless view that shares this channel.
+     *
+     * @return the receiver view
+     */
+    public ChannelReceiver<T> receiver() {
+        return receiverView;
+    }
+
+    /**
+     * The maximum number of buffered items.
+     *
+     * @return the capacity given at creation
+     */
+    public int capacity() {
+        return core.capacity;
+    }
+
+    /**
+     * The current lifecycle state.
+     *
+     * @return the state at this moment
+     */
+    public ChannelState state() {
+        return core.state();
+    }
+
+    /**
+     * A stage completed with the terminal state ({@code COMPLETED}, {@code FAILED} or {@code CANCELLED}) once the
+     * channel ends. The stage cannot be completed by callers.
+     *
+     * @return the termination stage
+     */
+    public CompletionStage<ChannelState> termination() {
+        return core.termination();
+    }
+
+    /* ---- sending ---- */
+
+    @Override
+    public SendResult trySend(T item) {
+        return core.trySend(Objects.requireNonNull(item, "item"));
+    }
+
+    @Override
+    public void send(T item) throws InterruptedException {
+        core.send(Objects.requireNonNull(item, "item"));
+    }
+
+    @Override
+    public boolean send(T item, Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(item, "item");
+        Objects.requireNonNull(timeout, "timeout");
+        return core.send(item, ChannelCore.toNanos(timeout));
+    }
+
+    @Override
+    public CompletableFuture<Void> sendAsync(T item) {
+        return core.sendAsync(Objects.requireNonNull(item, "item"));
+    }
+
+    @Override
+    public int trySendAll(List<? extends T> items) {
+        Objects.requireNonNull(items, "items");
+        for (int i = 0; i < items.size(); i++) {
+            Objects.requireNonNull(items.get(i), () -> "items contains null");
+        }
+        int accepted = 0;
+        for (T item : items) {
+            if (core.trySend(item) != SendResult.OK) {
+                break;
+            }
+            accepted++;
+        }
+        return accepted;
+    }
+
+    @Override
+    public void sendAll(Iterable<? extends T> items) throws InterruptedException {
+        Objects.requireNonNull(items, "items");
+        if (items instanceof Collection) {
+            for (T item : items) {
+                Objects.requireNonNull(item, "items contains null");
+            }
+        }
+        for (T item : items) {
+            core.send(Objects.requireNonNull(item, "items contains null"));
+        }
+    }
+
+    @Override
+    public Subscriber<T> asSubscriber() {
+        return new ChannelSubscriber<>(core);
+    }
+
+    @Override
+    public Flow.Subscriber<T> asFlowSubscriber() {
+        return new FlowAdapters.FlowSubscriberAdapter<>(new ChannelSubscriber<>(core));
+    }
+
+    @Override
+    public ChannelSender<T> openSender() {
+        core.openSender();
+        return new SenderView<>(this, true);
+    }
+
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    @Override
+    public void fail(Throwable cause) {
+        core.fail(Objects.requireNonNull(cause, "cause"));
+    }
+
+    @Override
+    public boolean isClosedForSend() {
+        return core.isClosedForSend();
+    }
+
+    /* ---- receiving ---- */
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public T tryReceive() {
+        return (T) core.tryReceive();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public T receive() throws InterruptedException {
+        return (T) core.receive("Channel.receive()");
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public T receive(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        return (T) core.receive(ChannelCore.toNanos(timeout));
+    }
+
+    @Override
+    public int drainTo(Collection<? super T> sink, int max) {
+        Objects.requireNonNull(sink, "sink");
+        if (sink == this || sink == senderView || sink == receiverView) {
+            throw new IllegalArgumentException("sink must not be the channel itself");
+        }
+        if (max < 0) {
+            throw new IllegalArgumentException("max must be >= 0 but was " + max);
+        }
+        return core.drainTo(sink, max);
+    }
+
+    @Override
+    public ChannelIterator<T> iterator() {
+        return new BlockingChannelIterator<>(core);
+    }
+
+    @Override
+    public Stream<T> stream() {
+        return BlockingChannelIterator.stream(iterator());
+    }
+
+    @Override
+    public Publisher<T> asPublisher() {
+        return new ChannelPublisher<>(core);
+    }
+
+    @Override
+    public Flow.Publisher<T> asFlowPublisher() {
+        return new FlowAdapters.FlowPublisherAdapter<>(new ChannelPublisher<>(core));
+    }
+
+    @Override
+    public void cancel() {
+        core.cancel();
+    }
+
+    @Override
+    public boolean isClosedForReceive() {
+        return core.isClosedForReceive();
+    }
+
+    @Override
+    public ChannelStats stats() {
+        return core.stats();
+    }
+
+    @Override
+    public String toString() {
+        return "Channel[" + core + "]";
+    }
+
+    /**
+     * Builds a {@link Channel}. Not thread-safe; a builder may build several channels.
+     *
+     * @param <T> the item type
+     */
+    public static final class Builder<T> {
+        private int capacity = 256;
+        private UndeliveredHandler<? super T> onUndelivered;
+
+        Builder() {
+        }
+
+        /**
+         * Sets the buffer size.
+         *
+         * @param capacity the maximum number of buffered items, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code capacity < 1} (the builder is unchanged)
+         */
+        public Builder<T> capacity(int capacity) {
+            this.capacity = ChannelCore.checkCapacity(capacity);
+            return this;
+        }
+
+        /**
+         * Sets the handler that receives, exactly once, each accepted item that will never be delivered.
+         *
+         * @param handler the handler
+         * @return this builder
+         * @throws NullPointerException if {@code handler} is {@code null}
+         */
+        public Builder<T> onUndelivered(UndeliveredHandler<? super T> handler) {
+            this.onUndelivered = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Creates a new open channel with this builder's settings.
+         *
+         * @return the channel
+         */
+        public Channel<T> build() {
+            return new Channel<>(capacity, onUndelivered);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.sluice;
+
+import java.time.Duration;
+import java.util.Iterator;
+
+/**
+ * A blocking iterator over the items of a channel: one consumer among possibly many competing ones.
+ *
+ * <p>{@link #hasNext()} blocks until an item is available (and then reserves it for this iterator) or the channel
+ * ends. Iteration ends normally ({@code hasNext()} returns {@code false}) after {@link Channel#close()}; after
+ * {@link Channel#fail(Throwable)} or {@link Channel#cancel()} it ends by throwing {@link ChannelClosedException}
+ * whose cause tells why. {@link #close()} detaches this consumer: an item reserved by {@code hasNext()} but not yet
+ * returned by {@link #next()} goes back to the head of the channel, and a {@code hasNext()} blocked in another thread
+ * wakes and returns {@code false}. Closing the iterator does not close the channel.
+ *
+ * <p>An interrupt while {@code hasNext()} or {@code next()} waits ends the wait with a
+ * {@link java.util.concurrent.CancellationException} whose cause is the {@link InterruptedException}; the thread's
+ * interrupt status is restored and no item is lost. {@link #hasNext(Duration)} throws the
+ * {@code InterruptedException} itself.
+ *
+ * <p>An iterator is meant for one consuming thread at a time; {@link #close()} may be called from any thread.
+ *
+ * @param <T> the item type
+ */
+public interface ChannelIterator<T> extends Iterator<T>, AutoCloseable {
+
+    /**
+     * Waits at most {@code timeout} for an item or the end of the channel.
+     *
+     * @param timeout the longest wait; zero or negative means do not wait
+     * @return {@code true} if an item is reserved for the next {@link #next()}; {@code false} on timeout, at the end
+     *         of a closed channel, or once this iterator is closed
+     * @throws InterruptedException if interrupted while waiting (no item is lost)
+     * @throws ChannelClosedException if the channel failed or was cancelled
+     * @throws NullPointerException if {@code timeout} is {@code null}
+     */
+    boolean hasNext(Duration timeout) throws InterruptedException;
+
+    /**
+     * Detaches this consumer from the channel; idempotent and callable from any thread.
+     */
+    @Override
+    void close();
+}

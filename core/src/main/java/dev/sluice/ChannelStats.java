@@ -1,0 +1,41 @@
+package dev.sluice;
+
+/**
+ * A snapshot of a channel's counters, from {@link Channel#stats()}.
+ *
+ * <p>Each field is read without stopping the channel, so the record is exact only at a quiescent moment (no call in
+ * progress); while traffic flows, each field is a recent value. Reading it is cheap: a few volatile reads and a walk
+ * over the current subscribers.
+ *
+ * @param capacity the maximum number of buffered items
+ * @param size items in the buffer now
+ * @param waitingSenders entries in the send queue: blocked {@code send} calls, pending {@code sendAsync} futures and
+ *        upstream items or demand waiting for a slot
+ * @param waitingReceivers entries in the receive queue: blocked {@code receive}/iterator calls and subscriptions with
+ *        demand waiting for an item
+ * @param subscribers Publisher-view subscriptions currently active
+ * @param outstandingDemand the sum of their not yet satisfied {@code request(n)} (capped at {@code Long.MAX_VALUE})
+ * @param sent items accepted since creation
+ * @param received items delivered to consumers since creation
+ * @param undelivered items passed to the undelivered handler since creation
+ * @param peakSize the highest occupancy observed (equals {@code capacity} once a sender found the buffer full;
+ *        otherwise sampled by senders every few items and by each {@code stats()} call)
+ * @param senderBlockedNanos total time senders spent waiting for a slot (blocked {@code send} calls and pending
+ *        {@code sendAsync} futures), in nanoseconds: the backpressure the channel applied
+ * @param callbackFailures exceptions thrown by user callbacks ({@code onNext}, the undelivered handler) that were
+ *        logged and absorbed
+ */
+public record ChannelStats(
+        int capacity,
+        int size,
+        int waitingSenders,
+        int waitingReceivers,
+        int subscribers,
+        long outstandingDemand,
+        long sent,
+        long received,
+        long undelivered,
+        int peakSize,
+        long senderBlockedNanos,
+        long callbackFailures) {
+}

@@ -1,0 +1,10 @@
+/**
+ * Sluice core: a bounded, demand-driven channel with blocking, future and Reactive Streams doors.
+ */
+module dev.sluice {
+    requires transitive org.reactivestreams;
+
+    exports dev.sluice;
+
+    uses dev.sluice.BlockingGuard;
+}
