@@ -7,7 +7,8 @@
 #                             checksums hold, nothing about speed (about 1 minute including the build)
 #
 # Every mode builds benchmarks/target/benchmarks.jar first (set SLUICE_BENCH_SKIP_BUILD=1 to reuse it), runs on
-# JDK 17 (`java`, or $SLUICE_JDK17_JAVA) and on JDK 25 ($SLUICE_JDK25_JAVA, default Temurin 25), writes JMH JSON
+# JDK 17 ($SLUICE_JDK17_JAVA, else `java` if it is 17, else /usr/lib/jvm/java-17-*) and on JDK 25
+# ($SLUICE_JDK25_JAVA, else /usr/lib/jvm/temurin-25-jdk-amd64), writes JMH JSON
 # under benchmarks/results/<mode>/ with an env.json, and renders the tables with benchmarks/render.py.
 # quick and full rewrite the results block of benchmarks/README.md; smoke writes results/smoke/table.md only.
 set -euo pipefail
@@ -19,8 +20,23 @@ case "$MODE" in
 esac
 
 cd "$(dirname "$0")/.."
-JAVA17="${SLUICE_JDK17_JAVA:-java}"
-JAVA25="${SLUICE_JDK25_JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}"
+# find_java <major> <candidates...>: the first candidate whose `java -version` is that major version.
+find_java() {
+    local major="$1" candidate
+    shift
+    for candidate in "$@"; do
+        if [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 \
+            && "$candidate" -version 2>&1 | grep -q "version \"$major"; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+JAVA17=$(find_java 17 "${SLUICE_JDK17_JAVA:-}" java /usr/lib/jvm/java-17-openjdk-amd64/bin/java \
+    /usr/lib/jvm/*17*/bin/java) || { echo "FAIL: no JDK 17 found (set SLUICE_JDK17_JAVA)" >&2; exit 1; }
+JAVA25=$(find_java 25 "${SLUICE_JDK25_JAVA:-}" /usr/lib/jvm/temurin-25-jdk-amd64/bin/java \
+    /usr/lib/jvm/*25*/bin/java) || { echo "FAIL: no JDK 25 found (set SLUICE_JDK25_JAVA)" >&2; exit 1; }
 JAR=benchmarks/target/benchmarks.jar
 OUT="benchmarks/results/$MODE"
 COMMAND="benchmarks/run.sh $MODE"
@@ -33,8 +49,6 @@ if [ "${SLUICE_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$JAR" ]; then
     mvn -q -pl benchmarks -am package -DskipTests
 fi
 
-"$JAVA17" -version 2>&1 | grep -q 'version "17' || { echo "FAIL: $JAVA17 is not JDK 17" >&2; exit 1; }
-"$JAVA25" -version 2>&1 | grep -q 'version "25' || { echo "FAIL: $JAVA25 is not JDK 25 (set SLUICE_JDK25_JAVA)" >&2; exit 1; }
 
 rm -rf "$OUT"
 mkdir -p "$OUT/jdk17" "$OUT/jdk25"
