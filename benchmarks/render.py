@@ -311,8 +311,9 @@ def environment(results_dir):
         f"JDK 17:    {jdk17}",
         f"JDK 25:    {jdk25}",
         f"git:       {env.get('git')}",
-        "```",
-    ])
+        f"JMH:       java -jar benchmarks/target/benchmarks.jar <job> {env.get('jmh_options', '')} -rf json",
+        "jobs (@JDK25@ = JDK 25 only):",
+    ] + [f"  {job.replace('|', ': ', 1)}" for job in env.get("jobs", [])] + ["```"])
 
 
 def render(results_dir):

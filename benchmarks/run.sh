@@ -98,9 +98,10 @@ case "$MODE" in
 esac
 
 # Environment block for the README.
-python3 - "$OUT/env.json" "$MODE" "$COMMAND" "$JAVA17" "$JAVA25" <<'PY'
+python3 - "$OUT/env.json" "$MODE" "$COMMAND" "$JAVA17" "$JAVA25" "${TIMING[*]:-} ${COMMON[*]}" "${JOBS[@]}" <<'PY'
 import json, os, subprocess, sys, datetime
-out, mode, command, java17, java25 = sys.argv[1:]
+out, mode, command, java17, java25, jmh_options = sys.argv[1:7]
+jobs = sys.argv[7:]
 def sh(*args):
     try:
         done = subprocess.run(args, capture_output=True, text=True)
@@ -121,6 +122,8 @@ env = {
     "jdk17": sh(java17, "-version").strip().splitlines(),
     "jdk25": sh(java25, "-version").strip().splitlines(),
     "git": sha + (" (with uncommitted changes)" if dirty else ""),
+    "jmh_options": jmh_options.strip(),
+    "jobs": jobs,
 }
 json.dump(env, open(out, "w"), indent=2)
 PY
