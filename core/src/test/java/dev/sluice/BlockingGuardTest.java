@@ -1,142 +1,116 @@
 package dev.sluice;
 
-import static dev.sluice.ContractTestSupport.PATIENCE;
-import static dev.sluice.ContractTestSupport.fork;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
-import java.util.ArrayList;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.Callable;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.function.Executable;
-
-import dev.sluice.ContractTestSupport.Call;
-import dev.sluice.ContractTestSupport.RecordingSubscriber;
+import org.reactivestreams.Publisher;
 
 /**
- * The {@link BlockingGuard} SPI: a guard registered through {@code META-INF/services/dev.sluice.BlockingGuard} in the
- * test resources refuses threads named {@code no-block-*}. Blocking calls on such a thread throw
- * {@link IllegalStateException} with the guard's message and change nothing; non-blocking calls still work.
+ * The {@link BlockingGuard} SPI, registered the way users on the class path register one: a
+ * {@code META-INF/services/dev.sluice.BlockingGuard} file (in the test resources) naming
+ * {@link BlockingGuardTestFixture.NoBlockPrefixGuard}, which refuses threads named {@code no-block-*}.
+ *
+ * <p>Surefire runs this module's tests on the module path, patched into the named module {@code dev.sluice}, where
+ * {@link java.util.ServiceLoader} ignores {@code META-INF/services} (a named module registers providers with
+ * {@code provides}). So the scenarios run in an isolated class loader holding the core classes, the test classes and
+ * reactive-streams as an unnamed module, exactly like an application on the class path; the guard is loaded there
+ * when the first channel class initializes, and nowhere else.
  */
-@Timeout(10)
-public class BlockingGuardTest {
+@Timeout(value = 10, threadMode = SEPARATE_THREAD)
+class BlockingGuardTest {
 
-    /** The guard under test, found by {@link java.util.ServiceLoader}; other threads are never refused. */
-    public static final class NoBlockPrefixGuard implements BlockingGuard {
-        static final String PREFIX = "no-block-";
-        static final AtomicInteger REFUSALS = new AtomicInteger();
+    private static URLClassLoader isolated;
 
-        /** Creates the guard (called by the ServiceLoader). */
-        public NoBlockPrefixGuard() {
-        }
-
-        @Override
-        public boolean mayBlock(Thread thread) {
-            return !thread.getName().startsWith(PREFIX);
-        }
-
-        @Override
-        public String explain(String operation, Thread thread) {
-            REFUSALS.incrementAndGet();
-            return "test guard: no blocking " + operation + " on " + thread.getName();
-        }
+    @BeforeAll
+    static void isolate() {
+        isolated = new ChildFirstLoader(new URL[] {
+            location(Channel.class), location(BlockingGuardTest.class), location(Publisher.class)});
     }
 
-    private final Channel<String> channel = Channel.bounded(4);
+    @AfterAll
+    static void close() throws Exception {
+        isolated.close();
+    }
 
     /* ---- refused ---- */
 
     @Test
-    @Timeout(10)
-    void blockingCalls_onRefusedThread_throwIllegalStateExceptionAndChangeNothing() throws Throwable {
-        channel.trySend("a");
-        ChannelStats before = channel.stats();
-
-        List<String> refusals = onThread("no-block-1", () -> {
-            List<String> messages = new ArrayList<>();
-            messages.add(refused(() -> channel.send("b")));
-            messages.add(refused(() -> channel.send("b", PATIENCE)));
-            messages.add(refused(() -> channel.sendAll(List.of("b", "c"))));
-            messages.add(refused(channel::receive));
-            messages.add(refused(() -> channel.receive(PATIENCE)));
-            try (ChannelIterator<String> iterator = channel.iterator()) {
-                messages.add(refused(iterator::hasNext));
-                messages.add(refused(() -> iterator.hasNext(PATIENCE)));
-                messages.add(refused(iterator::next));
-            }
-            messages.add(refused(() -> channel.sender().send("b")));
-            messages.add(refused(() -> channel.receiver().receive()));
-            return messages;
-        });
-
-        for (String message : refusals) {
-            assertTrue(message.startsWith("test guard: no blocking "), "not the guard's message: " + message);
-            assertTrue(message.endsWith(" on no-block-1"), message);
-        }
-        assertEquals(before, channel.stats());
-        assertEquals(ChannelState.OPEN, channel.state());
-        assertEquals("a", channel.tryReceive());
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
+    void blockingCalls_onRefusedThread_throwIllegalStateExceptionWithTheGuardsMessageAndChangeNothing()
+            throws Exception {
+        assertEquals(List.of(), run("RefusedScenario"));
     }
 
     @Test
-    @Timeout(10)
-    void nonBlockingCalls_onRefusedThread_work() throws Throwable {
-        List<String> received = onThread("no-block-2", () -> {
-            List<String> items = new ArrayList<>();
-            assertEquals(SendResult.OK, channel.trySend("a"));
-            CompletableFuture<Void> future = channel.sendAsync("b");
-            assertTrue(future.isDone());
-            assertEquals(1, channel.trySendAll(List.of("c")));
-            items.add(channel.tryReceive());
-            channel.drainTo(items, 10);
-            RecordingSubscriber<String> subscriber = new RecordingSubscriber<>(1);
-            channel.asPublisher().subscribe(subscriber);
-            channel.trySend("d");
-            items.addAll(subscriber.items());
-            return items;
-        });
-
-        assertEquals(List.of("a", "b", "c", "d"), received);
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
+    void nonBlockingCalls_onRefusedThread_work() throws Exception {
+        assertEquals(List.of(), run("NonBlockingScenario"));
     }
 
     /* ---- allowed ---- */
 
     @Test
-    @Timeout(10)
-    void blockingCalls_onOtherThreads_work() throws Throwable {
-        List<String> received = onThread("may-block-1", () -> {
-            channel.send("a");
-            assertTrue(channel.send("b", PATIENCE));
-            List<String> items = new ArrayList<>();
-            items.add(channel.receive());
-            items.add(channel.receive(PATIENCE));
-            return items;
-        });
-
-        assertEquals(List.of("a", "b"), received);
-        assertFalse(Thread.currentThread().getName().startsWith(NoBlockPrefixGuard.PREFIX));
-        channel.send("c");
-        assertEquals("c", channel.receive());
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
+    void blockingCalls_onOtherThreads_work() throws Exception {
+        assertEquals(List.of(), run("AllowedScenario"));
     }
 
     /* ---- helpers ---- */
 
-    private static <T> T onThread(String name, Call<T> call) throws Throwable {
-        return fork(name, call).join();
+    /**
+     * Loads {@code dev.sluice} and {@code org.reactivestreams} classes from its own URLs first: the JDK's built-in
+     * loaders share one package-to-module map, so plain parent-first delegation would find the module on the
+     * module path again.
+     */
+    private static final class ChildFirstLoader extends URLClassLoader {
+        static {
+            registerAsParallelCapable();
+        }
+
+        ChildFirstLoader(URL[] urls) {
+            super("sluice-classpath", urls, ClassLoader.getPlatformClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.startsWith("dev.sluice.") && !name.startsWith("org.reactivestreams.")) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> type = findLoadedClass(name);
+                if (type == null) {
+                    type = findClass(name);
+                }
+                if (resolve) {
+                    resolveClass(type);
+                }
+                return type;
+            }
+        }
     }
 
-    /** Runs a blocking call that the guard must refuse; returns the message of the refusal. */
-    private static String refused(Executable call) {
-        int refusals = NoBlockPrefixGuard.REFUSALS.get();
-        IllegalStateException e = assertThrows(IllegalStateException.class, call);
-        assertFalse(e instanceof ChannelClosedException, "expected the guard's refusal, got " + e);
-        assertTrue(NoBlockPrefixGuard.REFUSALS.get() > refusals, "the guard was not asked to explain");
-        return e.getMessage();
+    private static URL location(Class<?> type) {
+        URL url = type.getProtectionDomain().getCodeSource().getLocation();
+        assertNotNull(url, "no code source for " + type);
+        return url;
+    }
+
+    /** Runs a scenario of {@link BlockingGuardTestFixture} inside the isolated class loader. */
+    @SuppressWarnings("unchecked")
+    private static List<String> run(String scenario) throws Exception {
+        Class<?> type = Class.forName(BlockingGuardTestFixture.class.getName() + "$" + scenario, true, isolated);
+        assertNotSame(Channel.class, Class.forName(Channel.class.getName(), false, isolated), "not isolated");
+        return ((Callable<List<String>>) type.getConstructor().newInstance()).call();
     }
 }

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ import dev.sluice.ContractTestSupport.Undelivered;
  * <p>Each test starts from an open channel of capacity 4 holding "a" and "b", so that "changes nothing" is checked
  * against a non-trivial state.
  */
-@Timeout(10)
+@Timeout(value = 10, threadMode = SEPARATE_THREAD)
 class ChannelBadInputTest {
 
     private static final int CAPACITY = 4;
@@ -435,7 +436,7 @@ class ChannelBadInputTest {
     /* ---- interrupts ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void send_interruptedWhileBlocked_throwsAndKeepsTheItem() throws Throwable {
         fillUp();
         Forked<Void> sender = fork("sender", () -> {
@@ -451,7 +452,7 @@ class ChannelBadInputTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendWithTimeout_interruptedWhileBlocked_throwsAndKeepsTheItem() throws Throwable {
         fillUp();
         Forked<Boolean> sender = fork("sender", () -> channel.send("late", Duration.ofSeconds(30)));
@@ -464,7 +465,7 @@ class ChannelBadInputTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAll_interruptedWhileBlocked_keepsTheUnsentItems() throws Throwable {
         fillUp();
         Forked<Void> sender = fork("sender", () -> {
@@ -480,7 +481,7 @@ class ChannelBadInputTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receive_interruptedWhileBlocked_throwsAndLosesNothing() throws Throwable {
         drainNow(channel);
         Forked<String> receiver = fork("receiver", channel::receive);
@@ -493,7 +494,7 @@ class ChannelBadInputTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receiveWithTimeout_interruptedWhileBlocked_throwsAndLosesNothing() throws Throwable {
         drainNow(channel);
         Forked<String> receiver = fork("receiver", () -> channel.receive(Duration.ofSeconds(30)));
@@ -506,7 +507,7 @@ class ChannelBadInputTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void hasNext_interruptedWhileBlocked_throwsCancellationWithInterruptedCause() throws Throwable {
         drainNow(channel);
         ChannelIterator<String> iterator = channel.iterator();
@@ -523,7 +524,7 @@ class ChannelBadInputTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void next_interruptedWhileBlocked_throwsCancellationWithInterruptedCause() throws Throwable {
         drainNow(channel);
         ChannelIterator<String> iterator = channel.iterator();
@@ -540,7 +541,7 @@ class ChannelBadInputTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void hasNextWithTimeout_interruptedWhileBlocked_throwsInterruptedException() throws Throwable {
         drainNow(channel);
         ChannelIterator<String> iterator = channel.iterator();
@@ -557,7 +558,7 @@ class ChannelBadInputTest {
     /* ---- upstream protocol ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asSubscriber_upstreamSendingMoreThanRequested_failsTheChannelAndRejectsTheExtraItem()
             throws InterruptedException {
         drainNow(channel);

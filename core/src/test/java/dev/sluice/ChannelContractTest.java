@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +48,7 @@ import dev.sluice.ContractTestSupport.RecordingSubscriber;
  * counted-sender suites are test interfaces it implements, so they run for every capacity too. Blocking is proved by
  * waiting until the forked thread is parked and {@link Channel#stats()} counts it as a waiter, never by sleeping.
  */
-@Timeout(10)
+@Timeout(value = 10, threadMode = SEPARATE_THREAD)
 abstract class ChannelContractTest
         implements ChannelLifecycleTest, ChannelIteratorTest, ChannelStatsTest, ChannelSenderHandleTest {
 
@@ -146,7 +147,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void send_whenFull_blocksUntilReceiveFreesSlot() throws Throwable {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -170,7 +171,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void send_whenClosedWhileBlocked_throwsAndDoesNotEnqueue() throws Throwable {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -208,7 +209,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendWithTimeout_whenFull_returnsFalseAndDoesNotEnqueue() throws InterruptedException {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -223,7 +224,7 @@ abstract class ChannelContractTest
 
     @ParameterizedTest
     @ValueSource(longs = {0, -1, -60_000})
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendWithTimeout_zeroOrNegative_whenFull_returnsFalseWithoutWaiting(long millis)
             throws InterruptedException {
         Channel<String> channel = newChannel();
@@ -246,7 +247,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendWithTimeout_whenSlotFreesInTime_returnsTrue() throws Throwable {
         Channel<String> channel = newChannel();
         fill(channel, items("x", capacity()));
@@ -260,7 +261,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendWithTimeout_whenClosedWhileBlocked_throws() throws Throwable {
         Channel<String> channel = newChannel();
         fill(channel, items("x", capacity()));
@@ -287,7 +288,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAsync_whenFull_completesWhenSlotFrees() throws Exception {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -307,7 +308,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAsync_manyPending_areAdmittedOneSlotAtATimeInOrder() throws Exception {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -339,7 +340,7 @@ abstract class ChannelContractTest
 
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAsync_cancelledBeforeAcceptance_withdrawsItem(boolean mayInterruptIfRunning) throws Exception {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -365,7 +366,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAsync_completedExceptionallyBeforeAcceptance_withdrawsItem() throws Exception {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -393,7 +394,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAsync_whenClosedBeforeAcceptance_failsWithChannelClosedException() throws Exception {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -461,7 +462,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAll_moreThanCapacity_blocksAndDeliversInOrder() throws Throwable {
         Channel<String> channel = newChannel();
         List<String> items = items("x", 2 * capacity() + 1);
@@ -493,7 +494,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void sendAll_whenClosedPartWay_throwsAndKeepsAcceptedPrefix() throws Throwable {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity() + 2);
@@ -545,7 +546,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receive_whenEmpty_blocksUntilSend() throws Throwable {
         Channel<String> channel = newChannel();
         Forked<String> receiver = fork("receiver", channel::receive);
@@ -561,7 +562,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receiveWithTimeout_whenEmpty_returnsNull() throws InterruptedException {
         Channel<String> channel = newChannel();
 
@@ -573,7 +574,7 @@ abstract class ChannelContractTest
 
     @ParameterizedTest
     @ValueSource(longs = {0, -1, -60_000})
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receiveWithTimeout_zeroOrNegative_whenEmpty_returnsNullWithoutWaiting(long millis)
             throws InterruptedException {
         Channel<String> channel = newChannel();
@@ -594,7 +595,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receiveWithTimeout_whenItemArrivesInTime_returnsIt() throws Throwable {
         Channel<String> channel = newChannel();
         Forked<String> receiver = fork("receiver", () -> channel.receive(Duration.ofSeconds(30)));
@@ -660,7 +661,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void drainTo_whenSenderPending_admitsItInOrder() throws Exception {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -713,7 +714,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void views_blockingSenderAndReceiver_shareOneBuffer() throws Throwable {
         Channel<String> channel = newChannel();
         ChannelSender<String> sender = channel.sender();
@@ -784,7 +785,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_demandBeforeItems_deliversItemsAsTheyArrive() throws InterruptedException {
         Channel<String> channel = newChannel();
         RecordingSubscriber<String> subscriber = new RecordingSubscriber<>(3);
@@ -805,7 +806,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_afterClose_deliversBufferThenCompletes() throws InterruptedException {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -829,7 +830,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_onClosedEmptyChannel_completesWithoutDemand() throws InterruptedException {
         Channel<String> channel = newChannel();
         channel.close();
@@ -842,7 +843,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_closeWhileSubscriberWaits_completesIt() throws InterruptedException {
         Channel<String> channel = newChannel();
         RecordingSubscriber<String> withDemand = new RecordingSubscriber<>(5);
@@ -860,7 +861,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_afterFail_deliversBufferThenSignalsTheCause() throws InterruptedException {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -877,7 +878,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_whenChannelCancelled_signalsChannelClosedException() throws InterruptedException {
         Channel<String> channel = newChannel();
         RecordingSubscriber<String> subscriber = new RecordingSubscriber<>(1);
@@ -891,7 +892,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_competingSubscribers_eachItemGoesToExactlyOne() throws InterruptedException {
         Channel<String> channel = newChannel();
         int perSubscriber = Math.max(2, capacity());
@@ -925,7 +926,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_cancelledSubscriber_leavesRemainingItemsForOthers() throws InterruptedException {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -949,7 +950,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asPublisher_cancelWithOutstandingDemand_leavesNextItemForOthers() throws InterruptedException {
         Channel<String> channel = newChannel();
         RecordingSubscriber<String> subscriber = new RecordingSubscriber<>(5);
@@ -967,7 +968,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asFlowPublisher_deliversOnlyAgainstRequestThenCompletes() throws InterruptedException {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -992,7 +993,7 @@ abstract class ChannelContractTest
     /* ---- asSubscriber ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asSubscriber_requestsNoMoreThanFreeCapacity() throws InterruptedException {
         Channel<String> channel = newChannel();
         ManualPublisher<String> upstream = new ManualPublisher<>();
@@ -1022,7 +1023,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asSubscriber_rangePublisher_feedsEveryItemInOrderThenCloses() {
         Channel<String> channel = newChannel();
         List<String> items = items("r", 2 * capacity() + 3);
@@ -1041,7 +1042,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asFlowSubscriber_rangePublisher_feedsEveryItemInOrderThenCloses() {
         Channel<String> channel = newChannel();
         List<String> items = items("r", 2 * capacity() + 3);
@@ -1058,7 +1059,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asSubscriber_upstreamComplete_closesChannel() throws InterruptedException {
         Channel<String> channel = newChannel();
         ManualPublisher<String> upstream = new ManualPublisher<>();
@@ -1077,7 +1078,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asSubscriber_upstreamError_failsChannel() throws InterruptedException {
         Channel<String> channel = newChannel();
         ManualPublisher<String> upstream = new ManualPublisher<>();
@@ -1115,7 +1116,7 @@ abstract class ChannelContractTest
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asSubscriber_coexistsWithDirectSenders() throws InterruptedException {
         Channel<String> channel = newChannel();
         ManualPublisher<String> upstream = new ManualPublisher<>();

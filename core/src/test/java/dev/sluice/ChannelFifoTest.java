@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sluice.ContractTestSupport.Forked;
 import dev.sluice.ContractTestSupport.ManualPublisher;
@@ -29,16 +32,18 @@ import dev.sluice.ContractTestSupport.RecordingSubscriber;
  * Waiters of different kinds share one FIFO queue per side (DESIGN.md, contract 3). Arrival order is made
  * deterministic by waiting until {@link Channel#stats()} counts each waiter before the next one starts.
  */
-@Timeout(10)
+@Timeout(value = 10, threadMode = SEPARATE_THREAD)
 class ChannelFifoTest {
 
     /* ---- senders ---- */
 
-    @Test
-    @Timeout(10)
-    void senders_ofEveryKind_onFullChannel_areAdmittedInArrivalOrder() throws Throwable {
-        Channel<String> channel = Channel.bounded(1);
-        channel.trySend("0");
+    @ParameterizedTest(name = "capacity {0}")
+    @ValueSource(ints = {1, 2})
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
+    void senders_ofEveryKind_onFullChannel_areAdmittedInArrivalOrder(int capacity) throws Throwable {
+        Channel<String> channel = Channel.bounded(capacity);
+        List<String> filler = ContractTestSupport.items("f", capacity);
+        ContractTestSupport.fill(channel, filler);
 
         Forked<Void> blockedSend = fork("send-A", () -> {
             channel.send("A");
@@ -59,24 +64,29 @@ class ChannelFifoTest {
             return null;
         });
         awaitBlockedSender(channel, lastSend, 4);
+        assertEquals(capacity, channel.stats().size());
 
         List<String> received = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < capacity + 4; i++) {
             received.add(channel.receive(PATIENCE));
         }
 
-        assertEquals(List.of("0", "A", "B", "C", "D"), received);
+        List<String> expected = new ArrayList<>(filler);
+        expected.addAll(List.of("A", "B", "C", "D"));
+        assertEquals(expected, received);
         blockedSend.join();
         await(pendingAsync);
         lastSend.join();
         assertEquals(1, upstream.emitted());
     }
 
-    @Test
-    @Timeout(10)
-    void senders_whoGiveUp_leaveTheQueueAndTheOthersKeepTheirOrder() throws Throwable {
-        Channel<String> channel = Channel.bounded(1);
-        channel.trySend("0");
+    @ParameterizedTest(name = "capacity {0}")
+    @ValueSource(ints = {1, 2})
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
+    void senders_whoGiveUp_leaveTheQueueAndTheOthersKeepTheirOrder(int capacity) throws Throwable {
+        Channel<String> channel = Channel.bounded(capacity);
+        List<String> filler = ContractTestSupport.items("f", capacity);
+        ContractTestSupport.fill(channel, filler);
         CompletableFuture<Void> first = channel.sendAsync("A");
         awaitWaitingSenders(channel, 1);
         CompletableFuture<Void> cancelled = channel.sendAsync("cancelled");
@@ -90,19 +100,21 @@ class ChannelFifoTest {
         awaitWaitingSenders(channel, 2);
 
         List<String> received = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < capacity + 2; i++) {
             received.add(channel.receive(PATIENCE));
         }
-        assertEquals(List.of("0", "A", "B"), received);
+        List<String> expected = new ArrayList<>(filler);
+        expected.addAll(List.of("A", "B"));
+        assertEquals(expected, received);
         await(first);
         await(last);
-        assertEquals(3, channel.stats().sent());
+        assertEquals(capacity + 2, channel.stats().sent());
     }
 
     /* ---- receivers ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receivers_ofEveryKind_onEmptyChannel_areServedInArrivalOrder() throws Throwable {
         Channel<String> channel = Channel.bounded(4);
 
@@ -139,7 +151,7 @@ class ChannelFifoTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void receivers_whoGiveUp_leaveTheQueueAndTheOthersKeepTheirOrder() throws Throwable {
         Channel<String> channel = Channel.bounded(4);
         Forked<String> timedOut = fork("receive-timeout", () -> channel.receive(SHORT));
@@ -161,7 +173,7 @@ class ChannelFifoTest {
     /* ---- items ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void items_fromUpstreamAndDirectSenders_keepPerProducerOrderAcrossAFullBuffer() throws Throwable {
         Channel<String> channel = Channel.bounded(2);
         List<String> upstreamItems = ContractTestSupport.items("u", 20);

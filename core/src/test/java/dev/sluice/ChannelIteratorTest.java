@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,7 +80,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void iterator_hasNextCalledTwice_reservesOneItem() throws Exception {
         Channel<String> channel = newChannel();
         channel.trySend("a");
@@ -96,7 +97,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void iterator_hasNext_blocksUntilAnItemArrives() throws Throwable {
         Channel<String> channel = newChannel();
         try (ChannelIterator<String> iterator = channel.iterator()) {
@@ -113,7 +114,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void iterator_next_blocksUntilAnItemArrives() throws Throwable {
         Channel<String> channel = newChannel();
         try (ChannelIterator<String> iterator = channel.iterator()) {
@@ -127,7 +128,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void hasNextWithTimeout_whenEmpty_returnsFalseAndStaysUsable() throws InterruptedException {
         Channel<String> channel = newChannel();
         try (ChannelIterator<String> iterator = channel.iterator()) {
@@ -143,7 +144,7 @@ interface ChannelIteratorTest {
 
     @ParameterizedTest
     @ValueSource(longs = {0, -1, -60_000})
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void hasNextWithTimeout_zeroOrNegative_doesNotWait(long millis) throws InterruptedException {
         Channel<String> channel = newChannel();
         try (ChannelIterator<String> iterator = channel.iterator()) {
@@ -155,7 +156,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void hasNextWithTimeout_whenItemArrivesInTime_returnsTrue() throws Throwable {
         Channel<String> channel = newChannel();
         try (ChannelIterator<String> iterator = channel.iterator()) {
@@ -182,7 +183,7 @@ interface ChannelIteratorTest {
     /* ---- close ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void close_afterHasNext_putsReservedItemBackAtTheHead() throws Exception {
         Channel<String> channel = newChannel();
         channel.trySend("a");
@@ -199,7 +200,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void close_fromAnotherThread_wakesBlockedHasNextWhichReturnsFalse() throws Throwable {
         Channel<String> channel = newChannel();
         ChannelIterator<String> iterator = channel.iterator();
@@ -216,7 +217,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void close_fromAnotherThread_wakesBlockedHasNextWithTimeout() throws Throwable {
         Channel<String> channel = newChannel();
         ChannelIterator<String> iterator = channel.iterator();
@@ -259,7 +260,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void iterator_whenFailedWhileWaiting_throwsTheCause() throws Throwable {
         Channel<String> channel = newChannel();
         try (ChannelIterator<String> iterator = channel.iterator()) {
@@ -275,7 +276,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void iterator_whenClosedWhileWaiting_returnsFalse() throws Throwable {
         Channel<String> channel = newChannel();
         try (ChannelIterator<String> iterator = channel.iterator()) {
@@ -316,7 +317,7 @@ interface ChannelIteratorTest {
     /* ---- stream ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void stream_overClosedChannel_collectsEveryItemInOrder() throws Throwable {
         Channel<String> channel = newChannel();
         List<String> items = items("x", 3 * capacity() + 1);
@@ -352,7 +353,7 @@ interface ChannelIteratorTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void stream_closedFromAnotherThread_endsBlockedConsumer() throws Throwable {
         Channel<String> channel = newChannel();
         channel.trySend("x");

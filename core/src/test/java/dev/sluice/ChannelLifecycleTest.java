@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -101,7 +102,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void close_wakesBlockedReceiverWithChannelClosedException() throws Throwable {
         Channel<String> channel = newChannel();
         Forked<String> receiver = fork("receiver", channel::receive);
@@ -115,7 +116,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void close_withItems_iteratorDrainsThenEnds() {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -131,7 +132,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void close_whileUpstreamItemInFlight_handsItToUndeliveredAsRejected() {
         RecordingHandler<String> handler = new RecordingHandler<>();
         Channel<String> channel = Channel.<String>builder().capacity(capacity()).onUndelivered(handler).build();
@@ -167,7 +168,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void fail_withItems_drainsThenReportsTheCause() throws Exception {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -191,7 +192,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void fail_withItems_iteratorDrainsThenThrowsTheCause() {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -212,7 +213,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void fail_withItems_subscriberGetsItemsThenTheCause() throws InterruptedException {
         Channel<String> channel = newChannel();
         List<String> items = items("x", capacity());
@@ -231,7 +232,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void fail_wakesBlockedReceiverWithTheCause() throws Throwable {
         Channel<String> channel = newChannel();
         Forked<String> receiver = fork("receiver", channel::receive);
@@ -320,7 +321,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void cancel_failsBlockedAndPendingSendersWithoutTakingTheirItems() throws Throwable {
         RecordingHandler<String> handler = new RecordingHandler<>();
         Channel<String> channel = Channel.<String>builder().capacity(capacity()).onUndelivered(handler).build();
@@ -348,7 +349,7 @@ interface ChannelLifecycleTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void cancel_wakesBlockedReceiverWithCancellationCause() throws Throwable {
         Channel<String> channel = newChannel();
         Forked<String> receiver = fork("receiver", channel::receive);

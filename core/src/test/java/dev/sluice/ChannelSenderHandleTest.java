@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -143,7 +144,7 @@ interface ChannelSenderHandleTest {
     /* ---- producers ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void openSender_producersEachClosingTheirHandle_endTheChannelAfterTheLast() throws Throwable {
         Channel<String> channel = newChannel();
         int producers = 3;

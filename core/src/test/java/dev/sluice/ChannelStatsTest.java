@@ -11,6 +11,7 @@ import static dev.sluice.ContractTestSupport.fork;
 import static dev.sluice.ContractTestSupport.items;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -120,7 +121,7 @@ interface ChannelStatsTest {
     /* ---- waiters ---- */
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void stats_waitingSenders_countsBlockedSendsAndPendingFutures() throws Throwable {
         Channel<String> channel = newChannel();
         fill(channel, items("x", capacity()));
@@ -145,7 +146,7 @@ interface ChannelStatsTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void stats_senderBlockedNanos_growsWhileASenderWaits() throws Throwable {
         Channel<String> channel = newChannel();
         fill(channel, items("x", capacity()));
@@ -163,7 +164,7 @@ interface ChannelStatsTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void stats_waitingReceivers_countsBlockedReceivesAndSubscriptionsWithDemand() throws Throwable {
         Channel<String> channel = newChannel();
         Forked<String> blocked = fork("receiver", channel::receive);
@@ -213,7 +214,7 @@ interface ChannelStatsTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void stats_subscribers_dropOnCancelAndOnCompletion() throws InterruptedException {
         Channel<String> channel = newChannel();
         RecordingSubscriber<String> first = new RecordingSubscriber<>();
@@ -250,7 +251,7 @@ interface ChannelStatsTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     default void stats_conservation_holdsAfterMixedTraffic() throws Exception {
         RecordingHandler<String> handler = new RecordingHandler<>();
         Channel<String> channel = Channel.<String>builder().capacity(capacity()).onUndelivered(handler).build();
