@@ -145,20 +145,26 @@ final class ContractTestSupport {
         T call() throws Exception;
     }
 
-    /** A blocking call running on its own daemon platform thread. */
+    /**
+     * A blocking call running on its own daemon platform thread. (Not a CompletableFuture: its get() may wrap a
+     * CancellationException thrown by the call, and some tests expect exactly that exception.)
+     */
     static final class Forked<T> {
         private final Thread thread;
-        private final CompletableFuture<T> result = new CompletableFuture<>();
+        private final CountDownLatch done = new CountDownLatch(1);
+        private volatile T value;
+        private volatile Throwable failure;
         private volatile boolean interruptedAtEnd;
 
         private Forked(String name, Call<T> call) {
             this.thread = new Thread(() -> {
                 try {
-                    result.complete(call.call());
+                    value = call.call();
                 } catch (Throwable t) {
-                    result.completeExceptionally(t);
+                    failure = t;
                 } finally {
                     interruptedAtEnd = Thread.currentThread().isInterrupted();
+                    done.countDown();
                 }
             }, name);
             thread.setDaemon(true);
@@ -169,24 +175,24 @@ final class ContractTestSupport {
         }
 
         boolean isDone() {
-            return result.isDone();
+            return done.getCount() == 0;
         }
 
         /** The call's result; rethrows what the call threw. */
         T join() throws Throwable {
-            try {
-                return result.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                throw e.getCause();
-            } catch (TimeoutException e) {
+            if (!done.await(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new AssertionError(thread.getName() + " did not finish within " + PATIENCE
-                        + "; state " + thread.getState(), e);
+                        + "; state " + thread.getState());
             }
+            Throwable t = failure;
+            if (t != null) {
+                throw t;
+            }
+            return value;
         }
 
-        /** Waits for the end of the thread itself (so that its final interrupt status is known). */
-        boolean interruptStatusAtEnd() throws InterruptedException {
-            thread.join(PATIENCE.toMillis());
+        /** The interrupt status of the thread when the call ended (after {@link #join()}). */
+        boolean interruptStatusAtEnd() {
             return interruptedAtEnd;
         }
     }
