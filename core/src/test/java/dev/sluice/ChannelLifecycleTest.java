@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -385,13 +386,17 @@ interface ChannelLifecycleTest {
         List<String> items = items("x", capacity());
         fill(channel, items);
         channel.close();
-        assertEquals("x0", channel.receive());
+        int receivedBefore = capacity() > 1 ? 1 : 0; // at capacity 1, receiving the item would complete the channel
+        if (receivedBefore == 1) {
+            assertEquals("x0", channel.receive());
+        }
+        assertEquals(ChannelState.DRAINING, channel.state());
 
         channel.cancel();
 
         assertEquals(ChannelState.CANCELLED, channel.state());
-        assertEquals(capacity() - 1, handler.count());
-        assertFalse(handler.items().contains("x0"));
+        assertEquals(capacity() - receivedBefore, handler.count());
+        assertEquals(new HashSet<>(items.subList(receivedBefore, capacity())), new HashSet<>(handler.items()));
         ChannelStats stats = channel.stats();
         assertEquals(stats.sent(), stats.received() + stats.undelivered());
     }
