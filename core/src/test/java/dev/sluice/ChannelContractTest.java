@@ -968,6 +968,39 @@ abstract class ChannelContractTest
     }
 
     @Test
+    void asPublisher_requestFromInsideOnNext_deliversEverythingWithoutRecursion() {
+        Channel<String> channel = newChannel();
+        List<String> items = items("x", capacity());
+        fill(channel, items);
+        RecordingSubscriber<String> subscriber = new RecordingSubscriber<>(1);
+        subscriber.onEachItem(item -> subscriber.request(1));
+
+        channel.asPublisher().subscribe(subscriber);
+
+        subscriber.awaitItems(capacity());
+        assertEquals(items, subscriber.items());
+        subscriber.assertNoViolations(); // a re-entrant onNext shows up as a concurrent one (rule 3.3)
+        assertEquals(1, channel.stats().outstandingDemand());
+    }
+
+    @Test
+    void asPublisher_cancelFromInsideOnNext_leavesTheRestInTheChannel() {
+        Channel<String> channel = newChannel();
+        List<String> items = items("x", capacity());
+        fill(channel, items);
+        RecordingSubscriber<String> subscriber = new RecordingSubscriber<>();
+        subscriber.onEachItem(item -> subscriber.cancel());
+        channel.asPublisher().subscribe(subscriber);
+
+        subscriber.request(Long.MAX_VALUE);
+
+        assertEquals(List.of("x0"), subscriber.items());
+        assertEquals(items.subList(1, capacity()), drainNow(channel));
+        assertEquals(capacity(), channel.stats().received());
+        assertEquals(0, channel.stats().subscribers());
+    }
+
+    @Test
     @Timeout(value = 10, threadMode = SEPARATE_THREAD)
     void asFlowPublisher_deliversOnlyAgainstRequestThenCompletes() throws InterruptedException {
         Channel<String> channel = newChannel();

@@ -151,6 +151,18 @@ interface ChannelLifecycleTest {
         assertEquals(ChannelState.COMPLETED, channel.state());
     }
 
+    @Test
+    default void close_byAnotherSender_cancelsTheUpstreamOfAnAsSubscriber() {
+        Channel<String> channel = newChannel();
+        ManualPublisher<String> upstream = new ManualPublisher<>();
+        upstream.subscribe(channel.asSubscriber());
+        upstream.awaitRequested(1);
+
+        channel.close();
+
+        ContractTestSupport.awaitCondition("upstream cancelled", upstream::isCancelled);
+    }
+
     /* ---- fail ---- */
 
     @Test
@@ -399,6 +411,19 @@ interface ChannelLifecycleTest {
         assertEquals(new HashSet<>(items.subList(receivedBefore, capacity())), new HashSet<>(handler.items()));
         ChannelStats stats = channel.stats();
         assertEquals(stats.sent(), stats.received() + stats.undelivered());
+    }
+
+    @Test
+    default void cancel_cancelsTheUpstreamOfAnAsSubscriber() {
+        Channel<String> channel = newChannel();
+        ManualPublisher<String> upstream = new ManualPublisher<>();
+        upstream.subscribe(channel.asSubscriber());
+        upstream.awaitRequested(1);
+
+        channel.cancel();
+
+        ContractTestSupport.awaitCondition("upstream cancelled", upstream::isCancelled);
+        assertEquals(ChannelState.CANCELLED, channel.state());
     }
 
     @Test
