@@ -124,6 +124,16 @@ class ChannelBadInputTest {
         assertTrue(e.getMessage() != null && e.getMessage().contains("items"), "message " + e.getMessage());
     }
 
+    @Test
+    void sendAll_plainIterableContainingNull_sendsThePrefixThenThrows() {
+        Iterable<String> items = () -> Arrays.asList("c", null, "d").iterator();
+
+        NullPointerException e = assertThrows(NullPointerException.class, () -> channel.sendAll(items));
+
+        assertTrue(e.getMessage() != null && e.getMessage().contains("items"), "message " + e.getMessage());
+        assertEquals(List.of("a", "b", "c"), drainNow(channel));
+    }
+
     /* ---- null arguments ---- */
 
     @Test
@@ -227,6 +237,35 @@ class ChannelBadInputTest {
         assertRejected(IllegalArgumentException.class, "max must be >= 0 but was -1", () -> channel.drainTo(sink, -1));
 
         assertTrue(sink.isEmpty());
+    }
+
+    @Test
+    void drainTo_sinkThatRefusesItems_throwsAndLosesNothing() {
+        assertThrows(UnsupportedOperationException.class, () -> channel.drainTo(List.of(), 10));
+
+        assertEquals(List.of("a", "b"), drainNow(channel), "items removed for a refusing sink were lost");
+        assertEquals(2, channel.stats().received());
+        assertEquals(0, handler.count());
+    }
+
+    @Test
+    void drainTo_sinkThatRefusesTheSecondItem_keepsTheSecond() {
+        List<String> sink = new ArrayList<>() {
+            @Override
+            public boolean add(String item) {
+                if (size() == 1) {
+                    throw new IllegalStateException("sink full");
+                }
+                return super.add(item);
+            }
+        };
+
+        assertThrows(IllegalStateException.class, () -> channel.drainTo(sink, 10));
+
+        assertEquals(List.of("a"), sink);
+        assertEquals(List.of("b"), drainNow(channel), "the refused item was lost");
+        ChannelStats stats = channel.stats();
+        assertEquals(stats.sent(), stats.received() + stats.size());
     }
 
     /* ---- demand (rules 3.9 and 3.17) ---- */
