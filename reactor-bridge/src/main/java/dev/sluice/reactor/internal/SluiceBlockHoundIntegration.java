@@ -11,12 +11,17 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * {@code META-INF/services/reactor.blockhound.integration.BlockHoundIntegration}; BlockHound is an optional
  * dependency and nothing else refers to this class.
  *
- * <p>The channel core guards its state with a {@link java.util.concurrent.locks.ReentrantLock} held for a few
- * field writes; under contention {@code lock()} may park for the length of such a critical section, which BlockHound
- * would report from {@code trySend}, {@code sendAsync}, {@code tryReceive}, {@code request(n)} and the other
- * non-blocking calls that the Flux/Mono views make on Reactor's non-blocking threads. Those methods are allow-listed
- * here, by name. The waits of the blocking methods ({@code send}, {@code receive}, the blocking iterator) are not, so
- * BlockHound still reports them.
+ * <p>The channel core ({@code dev.sluice.ChannelCore}) keeps its waiter queues behind a
+ * {@link java.util.concurrent.locks.ReentrantLock} held only for a few field writes, never while user code runs.
+ * Under contention {@code lock()} may park for the length of such a section, which BlockHound would report from the
+ * non-blocking calls that the Flux/Mono views make on Reactor's non-blocking threads ({@code trySend},
+ * {@code sendAsync}, {@code pollFor} of {@code request(n)}, {@code cancel}, ...). So the core methods that take the
+ * lock and never wait otherwise are allowed, by name ({@link #LOCKING_CORE_METHODS}). Allowances are dynamically
+ * scoped, and those methods run user code after releasing the lock (waking subscriptions, completing futures,
+ * calling the undelivered handler), so the two methods through which they do, {@code signal} and
+ * {@code undeliver}, are disallowed again: a blocking call in an {@code onNext}, a future callback or a discard hook
+ * is still reported. The blocking methods ({@code send}, {@code awaitItem} behind {@code receive} and the blocking
+ * iterator) are not allowed: their waits are real blocking calls and BlockHound reports them.
  */
 public final class SluiceBlockHoundIntegration implements BlockHoundIntegration {
 
@@ -29,14 +34,21 @@ public final class SluiceBlockHoundIntegration implements BlockHoundIntegration 
 
     @Override
     public void applyTo(BlockHound.Builder builder) {
-        for (String method : NON_BLOCKING_CORE_METHODS) {
+        for (String method : LOCKING_CORE_METHODS) {
             builder.allowBlockingCallsInside(CORE, method);
+        }
+        for (String method : USER_CODE_CORE_METHODS) {
+            builder.disallowBlockingCallsInside(CORE, method);
         }
     }
 
-    /** Non-blocking methods of ChannelCore whose only waits are for its short critical section. */
-    static final String[] NON_BLOCKING_CORE_METHODS = {
-        "trySend", "sendAsync", "tryReceive", "drainTo", "request", "cancelSubscription", "pump", "close", "fail",
-        "cancel", "stats",
+    /** ChannelCore methods that take its lock for a short section and never wait otherwise. */
+    static final String[] LOCKING_CORE_METHODS = {
+        "trySendSlow", "sendAsync", "offerFromUpstream", "awaitCapacity", "registerUpstream", "unregisterUpstream",
+        "withdraw", "tryReceive", "detach", "register", "unregister", "pollFor", "pushBack", "discardAll",
+        "terminate", "cancel", "pump", "stats",
     };
+
+    /** ChannelCore methods that run user code (outside the lock); blocking there is reported again. */
+    static final String[] USER_CODE_CORE_METHODS = {"signal", "undeliver"};
 }
