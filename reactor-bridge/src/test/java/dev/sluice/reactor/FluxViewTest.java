@@ -314,10 +314,16 @@ class FluxViewTest {
             Channel<Integer> channel = Channel.bounded(2);
             Recorder<Integer> recorder = new Recorder<>(Long.MAX_VALUE);
             ReactorChannels.flux(channel.receiver()).subscribe(recorder);
-            RaceTestUtils.race(recorder::cancel, () -> {
+            Runnable cancel = recorder::cancel;
+            Runnable send = () -> {
                 channel.trySend(1);
                 channel.trySend(2);
-            });
+            };
+            if (round % 2 == 0) {
+                RaceTestUtils.race(cancel, send);
+            } else {
+                RaceTestUtils.race(send, cancel);
+            }
             List<Integer> all = new ArrayList<>(recorder.values);
             recorder.discarded.forEach(d -> all.add((Integer) d));
             Integer left;

@@ -119,7 +119,13 @@ class MonoViewTest {
             FluxViewTest.Recorder<Integer> mono = new FluxViewTest.Recorder<>(1);
             ReactorChannels.receive(channel.receiver()).subscribe(mono);
             Integer item = round;
-            RaceTestUtils.race(mono::cancel, () -> assertEquals(SendResult.OK, channel.trySend(item)));
+            Runnable cancel = mono::cancel;
+            Runnable send = () -> assertEquals(SendResult.OK, channel.trySend(item));
+            if (round % 2 == 0) { // alternate which side runs on the calling thread, for a more even race
+                RaceTestUtils.race(cancel, send);
+            } else {
+                RaceTestUtils.race(send, cancel);
+            }
             List<Object> seen = new ArrayList<>(mono.values);
             seen.addAll(mono.discarded);
             Integer rest = channel.tryReceive();
@@ -231,7 +237,13 @@ class MonoViewTest {
             Integer item = round;
             ReactorChannels.send(channel.sender(), item).subscribe(send);
             List<Integer> received = new ArrayList<>();
-            RaceTestUtils.race(send::cancel, () -> received.add(channel.tryReceive()));
+            Runnable cancel = send::cancel;
+            Runnable receive = () -> received.add(channel.tryReceive());
+            if (round % 2 == 0) {
+                RaceTestUtils.race(cancel, receive);
+            } else {
+                RaceTestUtils.race(receive, cancel);
+            }
             Integer next;
             while ((next = channel.tryReceive()) != null) {
                 received.add(next);
