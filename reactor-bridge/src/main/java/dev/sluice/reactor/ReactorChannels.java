@@ -25,8 +25,9 @@ import reactor.core.publisher.Mono;
  * <p>The blocking calls of a channel refuse to run on Reactor's non-blocking threads ({@code Schedulers.parallel()},
  * {@code single()}): this module installs a {@link dev.sluice.BlockingGuard} that makes them throw
  * {@link IllegalStateException} instead of stalling an event loop. Use these views there, or move the blocking code
- * with {@code publishOn(Schedulers.boundedElastic())} or {@link #throughBlocking}. A BlockHound integration is
- * installed automatically for BlockHound users.
+ * with {@code publishOn(Schedulers.boundedElastic())} or {@link #throughBlocking}. For BlockHound users on the class
+ * path, a BlockHound integration is picked up automatically: the channel's short internal lock holds are not reported,
+ * its blocking calls are.
  *
  * <pre>{@code
  * Channel<Path> files = Channel.bounded(256);
