@@ -34,7 +34,7 @@ import reactor.core.publisher.Mono;
  *
  * // a reactive consumer of the channel: items leave only as the pipeline requests them
  * Flux<Checksum> sums = ReactorChannels.flux(files.receiver())
- *         .transform(ReactorChannels.throughBlocking(16, (in, out) -> {
+ *         .transform(ReactorChannels.<Path, Checksum>throughBlocking(16, (in, out) -> {
  *             while (in.hasNext()) {
  *                 out.send(legacyChecksum(in.next())); // blocking legacy code, on its own thread
  *             }
@@ -173,10 +173,13 @@ public final class ReactorChannels {
      * </li>
      * </ul>
      * Items left in either channel go to Reactor's discard hook with the subscriber's {@code Context}.
+ *
+ * <p>Java infers {@code R} from the assignment target only; when more operators follow {@code transform} in the same
+ * expression, give the types explicitly: {@code ReactorChannels.<Path, Digest>throughBlocking(...)}.
      *
      * <pre>{@code
      * Flux<Digest> digests = Flux.fromIterable(files)
-     *         .transform(ReactorChannels.throughBlocking(16, (in, out) -> {
+     *         .transform(ReactorChannels.<Path, Checksum>throughBlocking(16, (in, out) -> {
      *             while (in.hasNext()) {
      *                 out.send(LegacyHasher.digest(in.next())); // may block on disk I/O
      *             }
