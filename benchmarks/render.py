@@ -266,12 +266,13 @@ def targets(rows):
             if need:
                 r = abq.ns / ours.ns
                 check(f"S1b cap {cap} platform JDK {ours.jdk_major}: ABQ/Sluice >= {need} (is {r:.2f})", r >= need)
-    for hop in find("S2ToFlux", "sluiceHop"):
+    for hop in [r for name in ("sluiceHop", "sluiceFluxHop") for r in find("S2ToFlux", name)]:
         peers = [r for r in rows if r.cls == "S2ToFlux" and r.jdk_major == hop.jdk_major
                  and r.impl in ("sinksUnicastHop", "submissionPublisher")]
         for p in peers:
             r = p.ns / hop.ns
-            check(f"S2 hop JDK {hop.jdk_major}: faster than {p.impl} ({p.impl}/Sluice {r:.2f})", r > 1)
+            check(f"S2 hop JDK {hop.jdk_major}: {hop.impl} faster than {p.impl} ({p.impl}/{hop.impl} {r:.2f})",
+                  r > 1)
     for ours in find("S3FromFlux", "sluice"):
         for p in find("S3FromFlux", "toIterable"):
             if p.jdk_major == ours.jdk_major:
@@ -283,11 +284,12 @@ def targets(rows):
                 r = p.ns / ours.ns
                 check(f"S4 cap {ours.params['capacity']} {ours.params['threads']} JDK {ours.jdk_major}: "
                       f"never slower than ABQ (ABQ/Sluice {r:.2f})", r >= 1)
-    for ours in find("S6Mono", "sluiceAsync"):
+    for ours in [r for name in ("sluiceAsync", "sluiceMono") for r in find("S6Mono", name)]:
         for p in find("S6Mono", "sinksOne"):
             if p.jdk_major == ours.jdk_major:
                 r = ours.ns / p.ns
-                check(f"S6 JDK {ours.jdk_major}: Sluice <= 2x Sinks.one() (Sluice/Sinks.one {r:.2f})", r <= 2)
+                check(f"S6 JDK {ours.jdk_major}: {ours.impl} <= 2x Sinks.one() ({ours.impl}/sinksOne {r:.2f})",
+                      r <= 2)
     if not lines:
         return ""
     return "\n".join(["| Target (issue 6, this run) | |", "|---|---|"] + lines)
@@ -312,7 +314,7 @@ def environment(results_dir):
         f"JDK 25:    {jdk25}",
         f"git:       {env.get('git')}",
         f"JMH:       java -jar benchmarks/target/benchmarks.jar <job> {env.get('jmh_options', '')} -rf json",
-        "jobs (@JDK25@ = JDK 25 only):",
+        "jobs (@JDK17@/@JDK25@ = on that JDK only):",
     ] + [f"  {job.replace('|', ': ', 1)}" for job in env.get("jobs", [])] + ["```"])
 
 

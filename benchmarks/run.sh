@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Sluice JMH benchmarks (see benchmarks/README.md) and renders the README's result table.
 #
-#   benchmarks/run.sh quick   key rows, 1 fork, short iterations: about 8-10 minutes on 2 cores, noisy
+#   benchmarks/run.sh quick   key rows, 1 fork, 1x1 s warmup + 2x1 s measurement: about 10 minutes, noisy
 #   benchmarks/run.sh full    the whole matrix, 3 forks, 5x1 s warmup + 5x2 s measurement: hours
 #   benchmarks/run.sh smoke   one scenario, one short iteration, for CI: asserts the benchmarks run and their
 #                             checksums hold, nothing about speed (about 1 minute including the build)
@@ -61,7 +61,8 @@ case "$MODE" in
 esac
 COMMON=(-foe true -prof gc)
 
-# Jobs: "<file name>|<JMH arguments>" (benchmark regex and -p parameters). @JDK25@ lines run on JDK 25 only.
+# Jobs: "<file name>|<JMH arguments>" (benchmark regex and -p parameters). Lines starting @JDK17@ or @JDK25@ run
+# on that JDK only.
 S1B_PEERS=sluice,abq,lbq,conversant,jctoolsMpscBlocking,disruptorBlocking,disruptorLiteBlocking,disruptorYielding
 S4_PEERS=sluice,abq,lbq,conversant,jctoolsMpscBlocking,agronaManyToOne,disruptorBlocking,disruptorLiteBlocking
 case "$MODE" in
@@ -72,12 +73,13 @@ case "$MODE" in
         ) ;;
     quick)
         JOBS=(
-            "S1b|S1bOneToOne -p capacity=16,256 -p impl=$S1B_PEERS -p threads=platform"
-            "@JDK25@S1b-virtual|S1bOneToOne -p capacity=16,256 -p impl=sluice,abq,lbq -p threads=virtual"
+            "@JDK17@S1b|S1bOneToOne -p capacity=16,256 -p impl=$S1B_PEERS -p threads=platform"
+            "@JDK25@S1b|S1bOneToOne -p capacity=16,256 -p impl=sluice,abq,lbq,disruptorBlocking -p threads=platform"
+            "@JDK25@S1b-virtual|S1bOneToOne -p capacity=16,256 -p impl=sluice,abq -p threads=virtual"
             "S2|S2ToFlux"
             "S3|S3FromFlux"
-            "S4|S4ManyToOne -p capacity=256 -p impl=$S4_PEERS -p threads=platform"
-            "S5|S5PingPong -p capacity=1"
+            "S4|S4ManyToOne -p capacity=256 -p impl=${S4_PEERS%,disruptorLiteBlocking} -p threads=platform"
+            "S5|S5PingPong -p capacity=1 -p impl=sluice,abq,synchronousQueue,ltqTransfer,exchanger,jctoolsSpscSpin"
             "S6|S6Mono"
         ) ;;
     full)
@@ -133,9 +135,9 @@ run_jobs() {
     for job in "${JOBS[@]}"; do
         name="${job%%|*}"
         args="${job#*|}"
-        if [[ "$name" == @JDK25@* ]]; then
-            [ "$tag" = jdk25 ] || continue
-            name="${name#@JDK25@}"
+        if [[ "$name" == @JDK*@* ]]; then
+            [[ "$name" == "@${tag^^}@"* ]] || continue
+            name="${name#@*@}"
         fi
         log "$tag $name: $args"
         # shellcheck disable=SC2086 # args is a list of JMH arguments

@@ -28,11 +28,13 @@ import reactor.core.scheduler.Schedulers;
 import reactor.util.concurrent.Queues;
 
 import dev.sluice.Channel;
+import dev.sluice.reactor.ReactorChannels;
 
 /**
  * S2: a blocking producer feeding a reactive subscriber that requests 256 and replenishes at 75%. ns/item.
  *
- * <p>The JMH thread is the producer. Rows ending in {@code Hop} put every peer behind
+ * <p>Sluice rows: {@code sluice} subscribes to {@code channel.asPublisher()}, {@code sluiceFlux} to the bridge's
+ * {@code ReactorChannels.flux(channel)}. The JMH thread is the producer. Rows ending in {@code Hop} put every peer behind
  * {@code publishOn(single, 256)}, so the subscriber runs on another thread; the other rows are <em>direct</em>:
  * items may be delivered on the producer's thread. Compare direct with direct and hop with hop only.
  * {@code submissionPublisher} always delivers on its executor: it belongs with the hop rows. {@code fluxCreate}
@@ -56,8 +58,8 @@ public class S2ToFlux {
     public static final int CAPACITY = 256;
 
     /** The path under test. */
-    @Param({"sluice", "sinksUnicast", "fluxCreate", "sluiceHop", "sinksUnicastHop", "fluxCreateHop",
-            "submissionPublisher"})
+    @Param({"sluice", "sluiceFlux", "sinksUnicast", "fluxCreate", "sluiceHop", "sluiceFluxHop", "sinksUnicastHop",
+            "fluxCreateHop", "submissionPublisher"})
     public String impl;
 
     private Long[] items;
@@ -129,7 +131,9 @@ public class S2ToFlux {
         static Source create(String impl) {
             switch (impl) {
                 case "sluice":
-                    return new SluiceSource();
+                    return new SluiceSource(false);
+                case "sluiceFlux":
+                    return new SluiceSource(true);
                 case "sinksUnicast":
                     return new SinksSource();
                 case "fluxCreate":
@@ -142,12 +146,12 @@ public class S2ToFlux {
         }
     }
 
-    /** Sluice: blocking send, {@code asPublisher()} downstream. */
+    /** Sluice: blocking send; downstream {@code asPublisher()}, or the bridge's {@code ReactorChannels.flux}. */
     static final class SluiceSource extends Source {
         private final Channel<Object> channel = Channel.bounded(CAPACITY);
 
-        SluiceSource() {
-            publisher = channel.asPublisher();
+        SluiceSource(boolean bridge) {
+            publisher = bridge ? ReactorChannels.flux(channel.receiver()) : channel.asPublisher();
         }
 
         @Override

@@ -20,13 +20,16 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 import dev.sluice.Channel;
+import dev.sluice.reactor.ReactorChannels;
 
 /**
  * S6: the cost of one asynchronous single-value hand-off on one thread, and its allocation (read B/op from
  * {@code -prof gc}). ns/op.
  *
  * <p>One operation moves one item in and out: {@code sluiceAsync} = {@code sendAsync} into a channel with room (the
- * future is complete at once) then {@code tryReceive}; {@code sinksOne} = a new {@code Sinks.one()}, emit, subscribe;
+ * future is complete at once) then {@code tryReceive}; {@code sluiceMono} = the bridge's
+ * {@code ReactorChannels.send(channel, x).subscribe()} then {@code ReactorChannels.receive(channel).subscribe(consumer)};
+ * {@code sinksOne} = a new {@code Sinks.one()}, emit, subscribe;
  * {@code monoJust} = {@code Mono.just(x).subscribe(consumer)} (baseline); {@code completableFuture} =
  * {@code completedFuture(x).thenAccept(consumer)}. The item that comes out is checked.
  */
@@ -43,7 +46,7 @@ public class S6Mono {
     private static final Long[] VALUES = Bench.items(ITEMS);
 
     /** The hand-off under test. */
-    @Param({"sluiceAsync", "sinksOne", "monoJust", "completableFuture"})
+    @Param({"sluiceAsync", "sluiceMono", "sinksOne", "monoJust", "completableFuture"})
     public String impl;
 
     private Handoff handoff;
@@ -87,6 +90,8 @@ public class S6Mono {
             switch (impl) {
                 case "sluiceAsync":
                     return new SluiceAsync();
+                case "sluiceMono":
+                    return new SluiceMono();
                 case "sinksOne":
                     return new SinksOne();
                 case "monoJust":
@@ -109,6 +114,17 @@ public class S6Mono {
                 throw new IllegalStateException("sendAsync with room did not complete at once");
             }
             return channel.tryReceive();
+        }
+    }
+
+    static final class SluiceMono extends Handoff {
+        private final Channel<Object> channel = Channel.bounded(16);
+
+        @Override
+        Object apply(Object item) {
+            ReactorChannels.send(channel.sender(), item).subscribe();
+            ReactorChannels.receive(channel.receiver()).subscribe(receiver);
+            return take();
         }
     }
 
