@@ -342,8 +342,10 @@ class ConservationRaceTest {
             if (!subscription.complete(s)) {
                 ledger.error(round + ": second onSubscribe");
             }
-            requested.addAndGet(initial);
-            s.request(initial);
+            if (initial > 0) {
+                requested.addAndGet(initial);
+                s.request(initial);
+            }
             leave();
         }
 
@@ -368,6 +370,9 @@ class ConservationRaceTest {
         public void onError(Throwable t) {
             enter("onError");
             terminal("onError(" + t + ")");
+            if (!(t instanceof ChannelClosedException)) {
+                ledger.error(round + ": unexpected onError(" + t + ")");
+            }
             leave();
         }
 
@@ -547,6 +552,318 @@ class ConservationRaceTest {
             ledger.assertConservation(round, accepted, channel);
         }
         report("close/fail vs blocked receivers", start, "");
+    }
+
+    /* ---- iterator close vs end of channel ---- */
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void iterator_closedWithReservedItemRacingEndOfChannel_itemNeitherStrandedNorLost() {
+        SplittableRandom random = new SplittableRandom(5);
+        long start = System.nanoTime();
+        int reservedThenReturned = 0;
+        for (int r = 0; r < ROUNDS; r++) {
+            String round = "iterator close vs end of channel, round " + r;
+            RaceTestSupport.Ledger ledger = new RaceTestSupport.Ledger(1);
+            Channel<Integer> channel = channel(2, ledger);
+            boolean[] accepted = {channel.trySend(0) == SendResult.OK};
+            channel.close();
+            ChannelIterator<Integer> iterator = channel.iterator();
+            AtomicInteger returned = new AtomicInteger();
+            int delay = random.nextInt(128);
+            race(pool, round,
+                    () -> {
+                        // reserve the last item, then give it back: the channel is not drained until it is taken
+                        if (iterator.hasNext()) {
+                            returned.set(1);
+                        }
+                        iterator.close();
+                    },
+                    () -> {
+                        spin(delay);
+                        drainUntilEnd(channel, ledger, round, null);
+                    });
+            reservedThenReturned += returned.get();
+            assertEquals(ChannelState.COMPLETED, channel.state(), round);
+            ledger.assertConservation(round, accepted, channel);
+        }
+        report("iterator close vs end of channel", start, "item reserved and returned in " + reservedThenReturned
+                + " rounds");
+    }
+
+    /*
+     * The interleaving the race above finds, in order on one thread: an iterator reserves the last item of a closed
+     * channel, a receiver then finds nothing left, and the iterator gives the item back.
+     */
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS)
+    void iterator_closedWithReservedItemAfterReceiverSawEnd_itemNotStranded() throws InterruptedException {
+        RaceTestSupport.Ledger ledger = new RaceTestSupport.Ledger(1);
+        Channel<Integer> channel = channel(2, ledger);
+        boolean[] accepted = {channel.trySend(0) == SendResult.OK};
+        channel.close();
+        ChannelIterator<Integer> iterator = channel.iterator();
+        assertTrue(iterator.hasNext(), "the iterator reserves item 0");
+        Integer item = null;
+        try {
+            item = channel.receive(Duration.ofMillis(200));
+        } catch (ChannelClosedException end) {
+            // the receiver was told the channel ended although item 0 was only reserved, not delivered
+        }
+        iterator.close(); // gives item 0 back
+        if (item != null) {
+            ledger.delivered(item);
+        }
+        ledger.assertConservation("iterator reserve, receive, iterator close", accepted, channel);
+    }
+
+    /* ---- subscriber cancel vs end of channel ---- */
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void publisher_subscriberCancelRacingEndOfChannel_itemNeitherStrandedNorLost() {
+        SplittableRandom random = new SplittableRandom(9);
+        long start = System.nanoTime();
+        long deliveredToSubscriber = 0;
+        for (int r = 0; r < ROUNDS; r++) {
+            String round = "subscriber cancel vs end of channel, round " + r;
+            RaceTestSupport.Ledger ledger = new RaceTestSupport.Ledger(2);
+            Channel<Integer> channel = channel(2, ledger);
+            boolean[] accepted = {channel.trySend(0) == SendResult.OK, channel.trySend(1) == SendResult.OK};
+            channel.close();
+            RecordingSubscriber subscriber = new RecordingSubscriber(ledger, round, 0);
+            channel.asPublisher().subscribe(subscriber);
+            subscriber.subscription(round);
+            int cancelDelay = random.nextInt(128);
+            int receiveDelay = random.nextInt(128);
+            race(pool, round,
+                    () -> subscriber.request(1),
+                    () -> {
+                        spin(cancelDelay);
+                        subscriber.cancel();
+                    },
+                    () -> {
+                        spin(receiveDelay);
+                        drainUntilEnd(channel, ledger, round, null);
+                    });
+            deliveredToSubscriber += subscriber.received.get();
+            subscriber.assertWellBehaved();
+            assertEquals(ChannelState.COMPLETED, channel.state(), round);
+            ledger.assertConservation(round, accepted, channel);
+        }
+        report("subscriber cancel vs end of channel", start, "items delivered to the subscriber: "
+                + deliveredToSubscriber);
+    }
+
+    /* ---- iterator close vs hasNext ---- */
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void iterator_closeRacingHasNext_reservedItemGoesBackToChannel() {
+        SplittableRandom random = new SplittableRandom(6);
+        long start = System.nanoTime();
+        int items = 6;
+        long takenByIterator = 0;
+        for (int r = 0; r < ROUNDS; r++) {
+            String round = "iterator close vs hasNext, round " + r;
+            RaceTestSupport.Ledger ledger = new RaceTestSupport.Ledger(items);
+            Channel<Integer> channel = channel(4, ledger);
+            boolean[] accepted = new boolean[items];
+            ChannelIterator<Integer> iterator = channel.iterator();
+            AtomicInteger taken = new AtomicInteger();
+            int closeDelay = random.nextInt(256);
+            race(pool, round,
+                    () -> {
+                        for (int i = 0; i < items; i++) {
+                            accepted[i] = channel.trySend(i) == SendResult.OK;
+                        }
+                    },
+                    () -> {
+                        try {
+                            while (iterator.hasNext()) {
+                                ledger.delivered(iterator.next());
+                                taken.incrementAndGet();
+                            }
+                        } catch (java.util.NoSuchElementException closedBetweenHasNextAndNext) {
+                            // close() took the reserved item back: it must be in the channel again
+                        }
+                    },
+                    () -> {
+                        spin(closeDelay);
+                        iterator.close();
+                    });
+            takenByIterator += taken.get();
+            Integer rest;
+            while ((rest = channel.tryReceive()) != null) {
+                ledger.delivered(rest);
+            }
+            channel.close();
+            assertEquals(ChannelState.COMPLETED, channel.state(), round);
+            ledger.assertConservation(round, accepted, channel);
+        }
+        report("iterator close vs hasNext", start, "items taken through the iterator: " + takenByIterator);
+    }
+
+    /* ---- interrupt vs delivery ---- */
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void receive_interruptRacingDelivery_itemNeitherLostNorDuplicated() {
+        SplittableRandom random = new SplittableRandom(7);
+        long start = System.nanoTime();
+        int interrupted = 0;
+        for (int r = 0; r < ROUNDS; r++) {
+            String round = "receive interrupt vs delivery, round " + r;
+            RaceTestSupport.Ledger ledger = new RaceTestSupport.Ledger(1);
+            Channel<Integer> channel = channel(2, ledger);
+            boolean[] accepted = new boolean[1];
+            Interruptible receiver = new Interruptible();
+            int kind = r % 3;
+            int[] delays = skewedDelays(random);
+            int sendDelay = delays[0];
+            int interruptDelay = delays[1];
+            race(pool, round,
+                    () -> receiver.interruptAfter(interruptDelay),
+                    () -> receiver.run(() -> {
+                        switch (kind) {
+                            case 0:
+                                ledger.delivered(channel.receive());
+                                break;
+                            case 1:
+                                Integer item = channel.receive(WAIT);
+                                if (item == null) {
+                                    fail(round + ": receive(timeout) waited " + WAIT + " with an item sent");
+                                }
+                                ledger.delivered(item);
+                                break;
+                            default:
+                                ChannelIterator<Integer> it = channel.iterator();
+                                try {
+                                    if (it.hasNext()) {
+                                        ledger.delivered(it.next());
+                                    }
+                                } catch (java.util.concurrent.CancellationException e) {
+                                    if (!(e.getCause() instanceof InterruptedException)) {
+                                        throw e;
+                                    }
+                                    throw (InterruptedException) e.getCause();
+                                } finally {
+                                    it.close();
+                                }
+                        }
+                    }),
+                    () -> {
+                        spin(sendDelay);
+                        accepted[0] = channel.trySend(0) == SendResult.OK;
+                    });
+            interrupted += receiver.wasInterrupted() ? 1 : 0;
+            Integer rest;
+            while ((rest = channel.tryReceive()) != null) {
+                ledger.delivered(rest);
+            }
+            channel.close();
+            ledger.assertConservation(round, accepted, channel);
+        }
+        report("receive interrupt vs delivery", start, "receives ended by the interrupt: " + interrupted);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void send_interruptOrTimeoutRacingAcceptance_itemEnqueuedIffSendSucceeded() {
+        SplittableRandom random = new SplittableRandom(8);
+        long start = System.nanoTime();
+        int refused = 0;
+        for (int r = 0; r < ROUNDS; r++) {
+            String round = "send interrupt/timeout vs acceptance, round " + r;
+            RaceTestSupport.Ledger ledger = new RaceTestSupport.Ledger(2);
+            Channel<Integer> channel = channel(1, ledger);
+            boolean[] accepted = {channel.trySend(0) == SendResult.OK, false};
+            Interruptible sender = new Interruptible();
+            boolean timed = (r & 1) == 1;
+            Duration timeout = Duration.ofNanos(random.nextInt(50_000));
+            int[] delays = skewedDelays(random);
+            int receiveDelay = delays[0];
+            int interruptDelay = delays[1];
+            race(pool, round,
+                    () -> sender.interruptAfter(timed ? -1 : interruptDelay),
+                    () -> sender.run(() -> {
+                        if (timed) {
+                            accepted[1] = channel.send(1, timeout);
+                        } else {
+                            channel.send(1);
+                            accepted[1] = true;
+                        }
+                    }),
+                    () -> {
+                        spin(receiveDelay);
+                        Integer item = channel.tryReceive();
+                        if (item != null) {
+                            ledger.delivered(item);
+                        }
+                    });
+            refused += accepted[1] ? 0 : 1;
+            Integer rest;
+            while ((rest = channel.tryReceive()) != null) {
+                ledger.delivered(rest);
+            }
+            channel.close();
+            ledger.assertConservation(round, accepted, channel);
+        }
+        report("send interrupt/timeout vs acceptance", start, "sends refused (interrupt or timeout): " + refused);
+    }
+
+    /* Two spin delays: one racer clearly late, the other clearly late, or both close; a third of the rounds each. */
+    private static int[] skewedDelays(SplittableRandom random) {
+        switch (random.nextInt(3)) {
+            case 0:
+                return new int[] {4_096 + random.nextInt(4_096), random.nextInt(64)};
+            case 1:
+                return new int[] {random.nextInt(64), 4_096 + random.nextInt(4_096)};
+            default:
+                return new int[] {random.nextInt(256), random.nextInt(256)};
+        }
+    }
+
+    /*
+     * Runs a blocking body on a pool thread that another racer may interrupt. The body's thread clears its
+     * interrupt status before it returns to the pool, once the interrupter is done, so no later round sees it.
+     */
+    static final class Interruptible {
+        private final AtomicReference<Thread> thread = new AtomicReference<>();
+        private final java.util.concurrent.atomic.AtomicBoolean interrupterDone =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile boolean interrupted;
+
+        void run(RaceTestSupport.Racer body) throws Exception {
+            thread.set(Thread.currentThread());
+            try {
+                body.run();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } finally {
+                RaceTestSupport.spinUntil(interrupterDone::get);
+                Thread.interrupted();
+            }
+        }
+
+        /* Interrupts the body's thread after `spins` spin-waits; a negative count: do not interrupt. */
+        void interruptAfter(int spins) {
+            if (spins < 0) {
+                interrupterDone.set(true);
+                return;
+            }
+            try {
+                RaceTestSupport.spinUntil(() -> thread.get() != null);
+                spin(spins);
+                thread.get().interrupt();
+            } finally {
+                interrupterDone.set(true);
+            }
+        }
+
+        boolean wasInterrupted() {
+            return interrupted;
+        }
     }
 
     private static void report(String race, long startNanos, String detail) {

@@ -115,8 +115,13 @@ final class RaceTestSupport {
     /* Spin until every racer arrived; yield after a while so that a racer not yet scheduled gets a core. */
     private static void rendezvous(AtomicInteger arrived) {
         arrived.decrementAndGet();
+        spinUntil(() -> arrived.get() == 0);
+    }
+
+    /** Spins until the condition holds, yielding after a while so that the thread it waits for gets a core. */
+    static void spinUntil(java.util.function.BooleanSupplier condition) {
         int spins = 0;
-        while (arrived.get() != 0) {
+        while (!condition.getAsBoolean()) {
             if (++spins < 2_000) {
                 Thread.onSpinWait();
             } else {
