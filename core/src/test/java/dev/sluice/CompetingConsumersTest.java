@@ -35,7 +35,7 @@ import org.reactivestreams.Subscription;
  */
 class CompetingConsumersTest {
 
-    private static final int ITEMS = Integer.getInteger("sluice.competing.items", 50_000);
+    private static final int ITEMS = Integer.getInteger("sluice.competing.items", 200_000);
     private static final int CAPACITY = 8;
     private static final long WAIT_SECONDS = 60;
 
@@ -45,6 +45,8 @@ class CompetingConsumersTest {
         final AtomicIntegerArray undelivered = new AtomicIntegerArray(ITEMS);
         final Queue<String> errors = new ConcurrentLinkedQueue<>();
         final AtomicLong[] perConsumer = {new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()};
+        /* iterators opened by consumer 1, subscriptions made by consumers 2 and 3 */
+        final AtomicLong[] attachments = {new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()};
 
         void delivered(int consumer, Integer item) {
             if (item == null || item < 0 || item >= ITEMS) {
@@ -216,6 +218,7 @@ class CompetingConsumersTest {
         try {
             while (true) {
                 try (ChannelIterator<Integer> it = channel.iterator()) {
+                    tally.attachments[1].incrementAndGet();
                     int budget = 1 + random.nextInt(100);
                     boolean more;
                     while ((more = it.hasNext()) && budget-- > 0) {
@@ -240,6 +243,7 @@ class CompetingConsumersTest {
             ChaosSubscriber subscriber = new ChaosSubscriber(consumer, tally, random.split());
             publisher.subscribe(subscriber);
             subscriptions++;
+            tally.attachments[consumer].incrementAndGet();
             if (!subscriber.done.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
                 throw new AssertionError("subscriber " + consumer + "#" + subscriptions + " stalled with "
                         + subscriber.outstanding + " outstanding");
@@ -352,8 +356,10 @@ class CompetingConsumersTest {
 
     private static void report(String ending, long startNanos, Tally tally) {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        System.out.printf("[competing] %s: %d items in %d ms; receive=%d iterator=%d publisher=%d flow=%d%n", ending,
-                ITEMS, millis, tally.perConsumer[0].get(), tally.perConsumer[1].get(), tally.perConsumer[2].get(),
-                tally.perConsumer[3].get());
+        System.out.printf("[competing] %s: %d items in %d ms; items per consumer: receive=%d iterator=%d publisher=%d"
+                + " flow=%d; iterators opened=%d, subscriptions=%d+%d%n", ending, ITEMS, millis,
+                tally.perConsumer[0].get(), tally.perConsumer[1].get(), tally.perConsumer[2].get(),
+                tally.perConsumer[3].get(), tally.attachments[1].get(), tally.attachments[2].get(),
+                tally.attachments[3].get());
     }
 }
