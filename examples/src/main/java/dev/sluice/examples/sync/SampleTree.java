@@ -36,7 +36,7 @@ final class SampleTree {
         random.nextBytes(block);
         int files = (int) Math.max(20, Math.min(20_000, targetBytes / MEAN_SIZE));
         long budget = targetBytes;
-        int dirs = 0;
+        int dirs;
         int links = 0;
         long bytes = 0;
         Instant base = Instant.parse("2024-01-01T00:00:00Z");
@@ -49,10 +49,7 @@ final class SampleTree {
             if (i % 7 == 0) {
                 dir = dir.resolve("deep" + (i % 3));
             }
-            if (Files.notExists(dir)) {
-                Files.createDirectories(dir);
-                dirs++;
-            }
+            Files.createDirectories(dir);
             long remainingFiles = files - i;
             long size = pickSize(random, budget / remainingFiles);
             size = Math.max(0, Math.min(size, budget));
@@ -71,7 +68,10 @@ final class SampleTree {
             }
         }
         Files.createDirectories(root.resolve("empty-dir"));
-        return new Summary(files, links, dirs + 1, bytes);
+        try (var entries = Files.walk(root)) {
+            dirs = (int) entries.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).count() - 1;
+        }
+        return new Summary(files, links, dirs, bytes);
     }
 
     /* Small most of the time, sometimes medium, rarely large; 'average' keeps the total near the budget. */

@@ -74,7 +74,7 @@ record SyncReport(Path source, Path target, SyncOptions options, long filesScann
                 ignored > 0 ? ", " + ignored + " non-regular files ignored" : "");
         out.printf(Locale.ROOT, "  bytes     %s scanned, %s copied in %.2f s: %s%n", Units.bytes(bytesScanned),
                 Units.bytes(bytesCopied), seconds, Units.rate(bytesCopied, elapsedNanos));
-        out.printf(Locale.ROOT, "  %-6s %-16s %8s %6s %16s %22s%n", "channel", "joins", "capacity", "peak",
+        out.printf(Locale.ROOT, "  %-7s %-16s %8s %6s %16s %22s%n", "channel", "joins", "capacity", "peak",
                 "senders blocked", "sent/received/undeliv.");
         for (ChannelReport c : channels) {
             ChannelStats s = c.stats();
