@@ -7,9 +7,10 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * Tells BlockHound which short lock holds inside Sluice's non-blocking paths are not blocking calls.
  *
  * <p>Not API: public only because {@link java.util.ServiceLoader} requires it; the package is not exported. BlockHound
- * loads it by itself ({@code BlockHound.install()}) through {@code provides} or
- * {@code META-INF/services/reactor.blockhound.integration.BlockHoundIntegration}; BlockHound is an optional
- * dependency and nothing else refers to this class.
+ * loads it by itself ({@code BlockHound.install()}, or {@code BlockHound.builder().loadIntegrations()}) through
+ * {@code META-INF/services/reactor.blockhound.integration.BlockHoundIntegration} on the class path. BlockHound is an
+ * optional dependency and nothing else refers to this class. (module-info has no {@code provides} for it: that would
+ * break module resolution for every module-path user without BlockHound.)
  *
  * <p>The channel core ({@code dev.sluice.ChannelCore}) keeps its waiter queues behind a
  * {@link java.util.concurrent.locks.ReentrantLock} held only for a few field writes, never while user code runs.
