@@ -161,15 +161,14 @@ final class SyncPipeline {
         try {
             finished.get();
             return null;
+        } catch (CancellationException e) {
+            return null; // cancel(): reported as cancelled
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             cancel();
             return null;
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof CancellationException) {
-                return null; // reported as cancelled
-            }
-            return Failures.describe(e.getCause());
+            return cancelled.get() ? null : Failures.describe(e.getCause());
         }
     }
 

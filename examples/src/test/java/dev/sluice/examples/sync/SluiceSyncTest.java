@@ -291,38 +291,23 @@ class SluiceSyncTest {
         Path dst = tmp.resolve("dst");
         Trees.sample(src, 11, 3 * 1024);
 
+        Path log = tmp.resolve("child.log");
         Process process = new ProcessBuilder(javaCommand(src.toString(), dst.toString(), "--bwlimit", "1024",
-                "--progress", "plain", "--progress-interval-ms", "50")).redirectErrorStream(true).start();
-        StringBuilder output = new StringBuilder();
-        CountDownLatch copying = new CountDownLatch(1);
-        Thread reader = new Thread(() -> {
-            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = lines.readLine()) != null; ) {
-                    synchronized (output) {
-                        output.append(line).append('\n');
-                    }
-                    if (line.matches("progress: [1-9]\\d*/.*")) {
-                        copying.countDown();
-                    }
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-        });
-        reader.start();
-
-        assertTrue(copying.await(20, TimeUnit.SECONDS), "no progress: " + output);
+                "--progress", "plain", "--progress-interval-ms", "50"))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // wait (on the child's own output, polled) until it reports a first file done, then SIGTERM it
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.readString(log).lines().anyMatch(l -> l.matches("progress: [1-9]\\d*/.*"))) {
+            assertTrue(process.isAlive(), "exited early: " + Files.readString(log));
+            assertTrue(System.nanoTime() < deadline, "no progress: " + Files.readString(log));
+            process.waitFor(20, TimeUnit.MILLISECONDS);
+        }
         long signalledAt = System.nanoTime();
         process.destroy(); // SIGTERM
         assertTrue(process.waitFor(10, TimeUnit.SECONDS), "did not exit after SIGTERM");
         long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - signalledAt);
-        reader.join(5000);
+        String out = Files.readString(log);
 
-        String out;
-        synchronized (output) {
-            out = output.toString();
-        }
         assertEquals(130, process.exitValue(), out);
         assertTrue(out.contains("** CANCELLED **"), out);
         assertTrue(exitMillis < 3000, "took " + exitMillis + " ms to exit");
