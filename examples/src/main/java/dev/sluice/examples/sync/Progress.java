@@ -144,7 +144,10 @@ final class Progress implements AutoCloseable {
         }
     }
 
-    /** files done/scanned, bytes done/scanned, rate, ETA; a '+' marks totals still growing while the walk runs. */
+    /**
+     * files done/scanned, bytes done/scanned, rate, ETA; a '+' marks totals (and so the ETA) that still grow while
+     * the walk runs: the walker is paced by the pipeline, so it finishes only a capacity's worth before the end.
+     */
     String status() {
         boolean complete = counters.scanComplete;
         String more = complete ? "" : "+";
@@ -152,10 +155,10 @@ final class Progress implements AutoCloseable {
         long totalBytes = counters.scannedBytes.sum();
         long elapsed = System.nanoTime() - start;
         double rate = elapsed > 0 ? doneBytes * 1e9 / elapsed : 0;
-        long eta = complete && rate > 0 ? (long) Math.ceil((totalBytes - doneBytes) / rate) : -1;
+        long eta = rate > 0 ? (long) Math.ceil((totalBytes - doneBytes) / rate) : -1;
         return counters.doneFiles.sum() + "/" + counters.scannedFiles.sum() + more + " files, "
                 + Units.bytes(doneBytes) + "/" + Units.bytes(totalBytes) + more + ", "
-                + Units.bytes((long) rate) + "/s, ETA " + Units.clock(eta)
+                + Units.bytes((long) rate) + "/s, ETA " + Units.clock(eta) + (eta >= 0 ? more : "")
                 + (counters.failedFiles.sum() > 0 ? ", " + counters.failedFiles.sum() + " failed" : "");
     }
 

@@ -34,10 +34,11 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "sluice-sync", mixinStandardHelpOptions = true, version = "sluice-sync 0.1.0-SNAPSHOT",
         sortOptions = false, usageHelpAutoWidth = true,
-        description = {"One-way sync of SRC into DST through a pipeline of bounded Sluice channels:",
-            "  walker thread -> Reactor hashing (SHA-256) -> legacy blocking writer -> summary.",
-            "Files whose size and modification time match are skipped (use --checksum to compare contents).",
-            "With no SRC and DST: a demo on a generated sample tree, synced twice, then removed."},
+        description = {"One-way sync of SRC into DST through bounded Sluice channels:",
+            "  walker -> Reactor hashing (SHA-256) -> blocking writer -> summary",
+            "Files of equal size and modification time are skipped",
+            "(--checksum compares contents instead).",
+            "No SRC and DST: a demo on a generated tree, synced twice."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:success", "1:some entries failed", "2:bad arguments", "130:cancelled (Ctrl-C, SIGTERM)"})
 public final class SluiceSync implements Callable<Integer> {
