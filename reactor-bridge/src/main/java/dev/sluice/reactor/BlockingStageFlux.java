@@ -91,6 +91,7 @@ final class BlockingStageFlux<T, R> extends Flux<R> implements Scannable {
     }
 
     @Override
+    @SuppressWarnings("rawtypes") // Scannable's signature
     public Object scanUnsafe(Attr key) {
         if (key == Attr.PARENT) {
             return source;

@@ -43,6 +43,7 @@ final class ChannelFlux<T> extends Flux<T> implements Scannable {
     }
 
     @Override
+    @SuppressWarnings("rawtypes") // Scannable's signature
     public Object scanUnsafe(Attr key) {
         if (key == Attr.BUFFERED) {
             return receiver.stats().size();

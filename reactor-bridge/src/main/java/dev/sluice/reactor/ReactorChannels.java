@@ -25,15 +25,16 @@ import reactor.core.publisher.Mono;
  * <p>The blocking calls of a channel refuse to run on Reactor's non-blocking threads ({@code Schedulers.parallel()},
  * {@code single()}): this module installs a {@link dev.sluice.BlockingGuard} that makes them throw
  * {@link IllegalStateException} instead of stalling an event loop. Use these views there, or move the blocking code
- * with {@code publishOn(Schedulers.boundedElastic())} or {@link #throughBlocking}. A BlockHound integration is
- * installed automatically for BlockHound users.
+ * with {@code publishOn(Schedulers.boundedElastic())} or {@link #throughBlocking}. For BlockHound users on the class
+ * path, a BlockHound integration is picked up automatically: the channel's short internal lock holds are not reported,
+ * its blocking calls are.
  *
  * <pre>{@code
  * Channel<Path> files = Channel.bounded(256);
  *
  * // a reactive consumer of the channel: items leave only as the pipeline requests them
  * Flux<Checksum> sums = ReactorChannels.flux(files.receiver())
- *         .transform(ReactorChannels.throughBlocking(16, (in, out) -> {
+ *         .transform(ReactorChannels.<Path, Checksum>throughBlocking(16, (in, out) -> {
  *             while (in.hasNext()) {
  *                 out.send(legacyChecksum(in.next())); // blocking legacy code, on its own thread
  *             }
@@ -172,10 +173,13 @@ public final class ReactorChannels {
      * </li>
      * </ul>
      * Items left in either channel go to Reactor's discard hook with the subscriber's {@code Context}.
+ *
+ * <p>Java infers {@code R} from the assignment target only; when more operators follow {@code transform} in the same
+ * expression, give the types explicitly: {@code ReactorChannels.<Path, Digest>throughBlocking(...)}.
      *
      * <pre>{@code
      * Flux<Digest> digests = Flux.fromIterable(files)
-     *         .transform(ReactorChannels.throughBlocking(16, (in, out) -> {
+     *         .transform(ReactorChannels.<Path, Checksum>throughBlocking(16, (in, out) -> {
      *             while (in.hasNext()) {
      *                 out.send(LegacyHasher.digest(in.next())); // may block on disk I/O
      *             }

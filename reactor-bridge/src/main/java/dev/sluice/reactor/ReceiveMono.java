@@ -33,6 +33,7 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
     }
 
     @Override
+    @SuppressWarnings("rawtypes") // Scannable's signature
     public Object scanUnsafe(Attr key) {
         if (key == Attr.BUFFERED) {
             return receiver.stats().size();

@@ -47,6 +47,7 @@ final class SendAllMono<T> extends Mono<Long> implements Scannable {
     }
 
     @Override
+    @SuppressWarnings("rawtypes") // Scannable's signature
     public Object scanUnsafe(Attr key) {
         if (key == Attr.PARENT) {
             return Scannable.from(source);

@@ -39,6 +39,7 @@ final class SendMono<T> extends Mono<Void> implements Scannable {
     }
 
     @Override
+    @SuppressWarnings("rawtypes") // Scannable's signature
     public Object scanUnsafe(Attr key) {
         if (key == Attr.RUN_STYLE) {
             return Attr.RunStyle.ASYNC;

@@ -22,6 +22,7 @@ public class FluxPublisherVerificationTest extends PublisherVerification<Integer
 
     private final List<Channel<Integer>> channels = new CopyOnWriteArrayList<>();
 
+    /** A TCK environment with 300 ms timeouts and a 1 s publisher-reference GC timeout. */
     public FluxPublisherVerificationTest() {
         super(new TestEnvironment(300), 1_000);
     }
@@ -60,6 +61,7 @@ public class FluxPublisherVerificationTest extends PublisherVerification<Integer
         return ReactorChannels.flux(channel.receiver());
     }
 
+    /** Cancels the channels of this test, which ends their producer threads. */
     @AfterMethod
     public void cancelChannels() {
         channels.forEach(Channel::cancel);

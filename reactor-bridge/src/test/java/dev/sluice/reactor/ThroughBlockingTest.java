@@ -297,6 +297,54 @@ class ThroughBlockingTest {
         }
     }
 
+    @Test
+    void throughBlocking_cancelRacingTheStage_conservesItemsAndEndsTheThread() throws Exception {
+        recordDroppedErrors();
+        int rounds = 1_000;
+        java.util.Random random = new java.util.Random(42);
+        int completedRounds = 0;
+        for (int round = 0; round < rounds; round++) {
+            AtomicLong emitted = new AtomicLong();
+            AtomicInteger taken = new AtomicInteger();
+            AtomicInteger sent = new AtomicInteger();
+            AtomicReference<Thread> thread = new AtomicReference<>();
+            Flux<String> flux = Flux.range(0, 40)
+                    .doOnNext(i -> emitted.incrementAndGet())
+                    .transform(ReactorChannels.<Integer, String>throughBlocking(1 + random.nextInt(8), (in, out) -> {
+                        while (in.hasNext()) {
+                            Integer x = in.next();
+                            taken.incrementAndGet();
+                            out.send("r" + x);
+                            sent.incrementAndGet();
+                        }
+                    }, command -> { // a thread per run that we can join, even when the stage never starts
+                        Thread stage = new Thread(command, "race-stage");
+                        thread.set(stage);
+                        stage.start();
+                    }));
+            FluxViewTest.Recorder<String> downstream = new FluxViewTest.Recorder<>(random.nextInt(45));
+            flux.subscribe(downstream);
+            int spins = random.nextInt(20_000);
+            for (int i = 0; i < spins; i++) {
+                Thread.onSpinWait();
+            }
+            downstream.cancel();
+            Thread t = thread.get(); // started inside subscribe()
+            t.join(10_000);
+            assertFalse(t.isAlive(), "round " + round + ": the stage thread ended");
+            long discardedIn = downstream.discarded.stream().filter(Integer.class::isInstance).count();
+            long discardedOut = downstream.discarded.stream().filter(String.class::isInstance).count();
+            assertEquals(emitted.get(), taken.get() + discardedIn, "round " + round + ": input taken or discarded");
+            assertEquals(sent.get(), downstream.values.size() + discardedOut,
+                    "round " + round + ": output delivered or discarded");
+            assertEquals(downstream.values.size(), downstream.valueSet().size(), "nothing twice");
+            completedRounds += downstream.completed ? 1 : 0;
+        }
+        assertEquals(List.of(), droppedErrors);
+        System.out.printf("throughBlocking cancel race: %d rounds, %d completed before the cancel%n", rounds,
+                completedRounds);
+    }
+
     /* ---- throughBlocking: threads and executors ---- */
 
     @Test

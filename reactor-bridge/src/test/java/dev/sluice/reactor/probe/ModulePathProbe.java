@@ -13,6 +13,11 @@ public final class ModulePathProbe {
     private ModulePathProbe() {
     }
 
+    /**
+     * Prints the module, BlockHound's presence and the outcome of a blocking receive on a parallel thread.
+     *
+     * @param args ignored
+     */
     public static void main(String[] args) {
         System.out.println("module=" + ReactorChannels.class.getModule().getName());
         System.out.println("blockhound=" + isPresent("reactor.blockhound.BlockHound"));
