@@ -1,14 +1,15 @@
 package dev.sluice.examples;
 
-import java.util.List;
-
 import dev.sluice.Channel;
 import dev.sluice.ChannelIterator;
+import dev.sluice.ChannelState;
+import dev.sluice.ChannelStats;
 import reactor.core.publisher.Flux;
 
 /**
  * The README example: a blocking producer read as a {@code Publisher}, and a {@code Publisher} read with a blocking
- * iterator. The body of {@link #run()} is the text of the README, compiled and run by {@code ReadmeCoreExampleTest}.
+ * iterator. The block between the README markers in {@link #run()} is the README's code, character for character
+ * (checked by {@code ReadmeCoreExampleTest}, which also runs it).
  */
 public final class ReadmeCoreExample {
 
@@ -16,12 +17,14 @@ public final class ReadmeCoreExample {
     }
 
     /**
-     * What the example computed.
+     * What the example did.
      *
-     * @param lines the lines the Publisher side received, in order
+     * @param linesState the first channel's final state
+     * @param linesStats the first channel's counters
+     * @param numbersState the second channel's final state
      * @param sum the sum of the numbers the blocking iterator read
      */
-    public record Result(List<String> lines, long sum) {
+    public record Result(ChannelState linesState, ChannelStats linesStats, ChannelState numbersState, long sum) {
     }
 
     /**
@@ -32,9 +35,10 @@ public final class ReadmeCoreExample {
      */
     public static void main(String[] args) throws InterruptedException {
         Result result = run();
-        System.out.println("Publisher side received " + result.lines().size() + " lines, first "
-                + result.lines().get(0) + ", last " + result.lines().get(result.lines().size() - 1));
-        System.out.println("blocking iterator summed 1..100 = " + result.sum());
+        System.out.println("the Flux received " + result.linesStats().received() + " lines; channel "
+                + result.linesState() + ", peak occupancy " + result.linesStats().peakSize() + " of 64");
+        System.out.println("the blocking iterator summed 1..1000 = " + result.sum() + "; channel "
+                + result.numbersState());
     }
 
     /**
@@ -45,31 +49,33 @@ public final class ReadmeCoreExample {
      */
     public static Result run() throws InterruptedException {
         // --- README: begin ---
-        // 1. blocking code -> Publisher: send() blocks while 64 lines wait for the subscriber
+        // blocking producer -> Publisher consumer
         Channel<String> lines = Channel.bounded(64);
         Thread producer = new Thread(() -> {
-            try (lines) {                                   // close() at the end: the subscriber completes
-                for (int i = 1; i <= 1000; i++) {
-                    lines.send("line " + i);
+            try (lines) {                                   // close(): consumers drain, then complete
+                for (int i = 0; i < 1_000; i++) {
+                    lines.send("line " + i);                // blocks while 64 lines wait: backpressure
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
         producer.start();
-        List<String> received = Flux.from(lines.asPublisher()).collectList().block();
+        Flux.from(lines.asPublisher())                      // items leave the buffer only against request(n)
+                .map(String::length)
+                .blockLast();
 
-        // 2. Publisher -> blocking code: the channel requests only what its 16 free slots allow
+        // upstream Publisher -> blocking consumer
         Channel<Integer> numbers = Channel.bounded(16);
-        Flux.range(1, 100).subscribe(numbers.asSubscriber()); // upstream completion closes the channel
+        Flux.range(1, 1_000).subscribe(numbers.asSubscriber()); // requests only what free slots allow
         long sum = 0;
         try (ChannelIterator<Integer> it = numbers.iterator()) {
             while (it.hasNext()) {
-                sum += it.next();
+                sum += it.next();                           // blocks for the next item; ends when upstream completes
             }
         }
         // --- README: end ---
         producer.join();
-        return new Result(received, sum);
+        return new Result(lines.state(), lines.stats(), numbers.state(), sum);
     }
 }
