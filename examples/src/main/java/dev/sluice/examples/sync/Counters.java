@@ -21,18 +21,16 @@ final class Counters {
     final LongAdder skippedFiles = new LongAdder();
     final LongAdder touchedFiles = new LongAdder();
     final LongAdder failedFiles = new LongAdder();
-    final LongAdder createdDirs = new LongAdder();
+    final LongAdder createdDirs = new LongAdder(); // written by the writer
     final LongAdder deleted = new LongAdder();
 
     void record(Outcome outcome) {
         FileJob job = outcome.job();
         if (job.isDirectory()) {
-            switch (outcome.status()) {
-                case COPIED -> createdDirs.increment();
-                case FAILED -> failedFiles.increment();
-                default -> { }
+            if (outcome.status() == Outcome.Status.FAILED) {
+                failedFiles.increment();
             }
-            return;
+            return; // the writer counts the directories it creates (createdDirs)
         }
         switch (outcome.status()) {
             case COPIED -> {

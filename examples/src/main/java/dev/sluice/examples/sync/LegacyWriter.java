@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.sluice.ChannelIterator;
@@ -41,15 +43,22 @@ final class LegacyWriter {
     private final SyncOptions options;
     private final AtomicBoolean cancelled;
     private final Set<Path> tempFiles;
+    private final LongAdder createdDirs;
     private long throttleStart;
     private long throttledBytes;
 
-    LegacyWriter(Path source, Path target, SyncOptions options, AtomicBoolean cancelled, Set<Path> tempFiles) {
+    /**
+     * @param createdDirs counts the directories this writer creates, whether for a directory entry or as the parent
+     *        of a file (the hashers may hand a file over before its directory: their order is not the walk's)
+     */
+    LegacyWriter(Path source, Path target, SyncOptions options, AtomicBoolean cancelled, Set<Path> tempFiles,
+            LongAdder createdDirs) {
         this.source = source;
         this.target = target;
         this.options = options;
         this.cancelled = cancelled;
         this.tempFiles = tempFiles;
+        this.createdDirs = createdDirs;
     }
 
     /** The blocking stage: iterate, write, send the outcome. */
@@ -74,11 +83,18 @@ final class LegacyWriter {
                     }
                     yield Outcome.touched(job);
                 }
-                case COPY -> options.dryRun() ? Outcome.copied(job, 0) : copy(decision);
+                case COPY -> options.dryRun() ? dryCopy(job) : copy(decision);
             };
         } catch (IOException | UncheckedIOException e) {
             return Outcome.failed(job, Failures.describe(e));
         }
+    }
+
+    private Outcome dryCopy(FileJob job) {
+        if (job.isDirectory()) {
+            createdDirs.increment(); // would be created
+        }
+        return Outcome.copied(job, 0);
     }
 
     private Outcome copy(Decision decision) throws IOException {
@@ -90,7 +106,7 @@ final class LegacyWriter {
                         && !Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
                     clearWay(dest);
                 }
-                Files.createDirectories(dest);
+                makeDirectories(dest);
                 return Outcome.copied(job, 0);
             }
             case LINK -> {
@@ -122,7 +138,7 @@ final class LegacyWriter {
 
     /* Makes the parent directory, clears a directory in the way and registers a fresh temporary name. */
     private Path prepare(Path dest) throws IOException {
-        Files.createDirectories(dest.getParent());
+        makeDirectories(dest.getParent());
         if (Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
             clearWay(dest);
         }
@@ -130,6 +146,25 @@ final class LegacyWriter {
                 + ".tmp");
         tempFiles.add(tmp);
         return tmp;
+    }
+
+    /* Files.createDirectories, counting what it creates. */
+    private void makeDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        if (parent != null) {
+            makeDirectories(parent);
+        }
+        try {
+            Files.createDirectory(dir);
+            createdDirs.increment();
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir)) {
+                throw e;
+            }
+        }
     }
 
     private void discard(Path tmp) throws IOException {

@@ -120,7 +120,8 @@ final class SyncPipeline {
         long deleted = 0;
         try {
             Planner planner = new Planner(source, target, options, cancelled);
-            LegacyWriter writer = new LegacyWriter(source, target, options, cancelled, tempFiles);
+            LegacyWriter writer = new LegacyWriter(source, target, options, cancelled, tempFiles,
+                    counters.createdDirs);
 
             Flux<Outcome> outcomes = ReactorChannels.flux(scan.receiver())                       // 1 -> 2
                     .flatMap(job -> Mono.fromCallable(() -> planner.decide(job)).subscribeOn(hashers),

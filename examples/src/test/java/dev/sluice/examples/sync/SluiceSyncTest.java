@@ -65,6 +65,8 @@ class SluiceSyncTest {
         SyncReport second = pipeline(src, dst, SyncOptions.defaults());
 
         assertEquals(entries, first.copied());
+        assertEquals(sample.dirs(), first.dirsScanned());
+        assertEquals(sample.dirs(), first.dirsCreated()); // every directory, whichever job created it
         assertEquals(0, second.copied());
         assertEquals(entries, second.skipped());
         assertEquals(0, second.dirsCreated());
