@@ -57,7 +57,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * discard it. pumpLocked() removes an item only to hand it to a waiter in the same step. A consumer that removed an
  * item but can no longer deliver it (a subscription cancelled in between, an iterator closed) puts it back with
  * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. After
- * cancel() every remover discards what it removes to the undelivered handler.
+ * cancel() every remover discards what it removes to the undelivered handler. An item given back after the channel
+ * ended (receivers already saw the end: an item taken out is not counted as "buffered" when deciding the end) goes
+ * to the undelivered handler as RETURNED_AFTER_END, so it is never stranded in an ended channel.
  *
  * Lifecycle. `mode` is OPEN, CLOSED, FAILED or CANCELLED; it changes once from OPEN (CLOSED/FAILED may still change
  * to CANCELLED) and always under the lock, together with ring.close(), which freezes the number of accepted items.
@@ -798,11 +800,15 @@ final class ChannelCore {
      * ahead of the ring), or discard it if the channel was cancelled.
      */
     void pushBack(Object item) {
-        List<Object> signals;
+        List<Object> signals = null;
+        UndeliveredReason reason = null;
         lock.lock();
         try {
             if (mode == CANCELLED) {
-                signals = null;
+                reason = UndeliveredReason.CANCELLED;
+            } else if (terminated) {
+                // receivers were told the channel ended while this item was out: nobody is left to take it
+                reason = UndeliveredReason.RETURNED_AFTER_END;
             } else {
                 returned.addFirst(item);
                 returnedCount = returned.size();
@@ -811,8 +817,8 @@ final class ChannelCore {
         } finally {
             lock.unlock();
         }
-        if (signals == null) {
-            undeliver(item, UndeliveredReason.CANCELLED, true);
+        if (reason != null) {
+            undeliver(item, reason, true);
         } else {
             signal(signals);
         }
