@@ -1058,9 +1058,7 @@ final class ChannelCore {
                     progress = true;
                 }
                 sendQueue.pollFirst();
-                if (sw.kind != SendWaiter.UPSTREAM_DEMAND) {
-                    SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - sw.since);
-                }
+                SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - sw.since);
                 sw.state = Waiter.DONE;
                 signals.add(sw);
             }
