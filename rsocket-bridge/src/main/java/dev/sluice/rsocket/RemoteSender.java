@@ -1,5 +1,7 @@
 package dev.sluice.rsocket;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -34,6 +36,7 @@ final class RemoteSender<T> implements Subscriber<Payload> {
     private final ConcurrentLinkedQueue<T> unconfirmed = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean failed = new AtomicBoolean();
     private long confirmed; // ack signals are serial
+    private volatile Subscription pump; // the outbound Flux's subscription to the local channel
 
     RemoteSender(RSocket rsocket, String name, Codec<T> codec, Channel<T> local,
             UndeliveredHandler<? super T> onUnconfirmed) {
@@ -45,7 +48,7 @@ final class RemoteSender<T> implements Subscriber<Payload> {
     }
 
     void start() {
-        Flux<Payload> items = ReactorChannels.flux(local.receiver()).map(item -> {
+        Flux<Payload> items = ReactorChannels.flux(local.receiver()).doOnSubscribe(s -> pump = s).map(item -> {
             unconfirmed.add(item);
             byte[] bytes;
             try {
@@ -95,15 +98,28 @@ final class RemoteSender<T> implements Subscriber<Payload> {
         if (!failed.compareAndSet(false, true)) {
             return;
         }
-        local.fail(cause);
-        local.cancel(); // buffered items go to onUnconfirmed(CANCELLED); nothing more can leave the buffer
+        Subscription s = pump;
+        if (s != null) {
+            s.cancel(); // a competing-consumer Flux loses nothing on cancel: no item leaves the buffer after this
+        }
+        local.fail(cause); // senders now get ChannelClosedException with this cause
         T item;
         while ((item = unconfirmed.poll()) != null) {
-            try {
-                onUnconfirmed.onUndelivered(item, UndeliveredReason.CANCELLED);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "onUnconfirmed threw", e);
-            }
+            report(item);
+        }
+        List<T> buffered = new ArrayList<>();
+        local.drainTo(buffered, Integer.MAX_VALUE);
+        for (T b : buffered) {
+            report(b);
+        }
+        local.cancel(); // if an item slipped in meanwhile, it goes to onUnconfirmed through the channel's handler
+    }
+
+    private void report(T item) {
+        try {
+            onUnconfirmed.onUndelivered(item, UndeliveredReason.CANCELLED);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "onUnconfirmed threw", e);
         }
     }
 }
