@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.reactivestreams.Publisher;
@@ -22,7 +23,8 @@ import reactor.core.publisher.Sinks;
  * The first inbound payload names the channel; every later one is an item. The session keeps at most `window` items
  * in flight: each is handed to channel.sendAsync, so it waits in the channel's one FIFO of senders exactly like a local
  * sender blocked in send (same capacity, same admission order; one producer's items are offered in arrival order, so
- * they are accepted in that order). Only when a sendAsync completes does the session request(1) more from the client:
+ * they are accepted in that order). Only when a sendAsync completes does the session request(1) more from the client (requests
+ * pass through one serializing counter, rule 2.7):
  * the client's REQUEST_N therefore follows the channel's free capacity.
  *
  * Acknowledgements go back on the response stream as the cumulative count of accepted items, at least every
@@ -43,6 +45,8 @@ final class ProducerSession<T> implements Subscriber<Payload> {
 
     private Exposure<T> exposure; // set by the first payload, then read-only
     private volatile Subscription upstream;
+    /* requests not yet passed upstream; the thread that moves it from 0 passes them all (rule 2.7: serial calls) */
+    private final AtomicLong toRequest = new AtomicLong();
     private long received; // event-loop only (onNext)
     private long accepted; // guarded by emitLock
     private long acknowledged; // guarded by emitLock
@@ -63,7 +67,7 @@ final class ProducerSession<T> implements Subscriber<Payload> {
     @Override
     public void onSubscribe(Subscription s) {
         upstream = s;
-        s.request(1); // the route
+        request(1); // the route
     }
 
     @Override
@@ -79,7 +83,7 @@ final class ProducerSession<T> implements Subscriber<Payload> {
                     return;
                 }
                 exposure = (Exposure<T>) e;
-                upstream.request(window);
+                request(window);
                 return;
             }
             received++;
@@ -127,9 +131,28 @@ final class ProducerSession<T> implements Subscriber<Payload> {
         } finally {
             emitLock.unlock();
         }
-        Subscription s = upstream;
-        if (s != null) {
-            s.request(1);
+        request(1);
+    }
+
+    /*
+     * sendAsync completions run on whichever thread freed a slot, so several may want to request at once; Reactive
+     * Streams rule 2.7 wants request calls serial (RSocket 1.1.5's responder counts requests in a plain field and
+     * fails the stream with "The number of messages received exceeds the number requested" when two race).
+     */
+    private void request(long n) {
+        if (toRequest.getAndAdd(n) != 0) {
+            return;
+        }
+        long r = n;
+        for (;;) {
+            Subscription s = upstream;
+            if (s != null) {
+                s.request(r);
+            }
+            r = toRequest.addAndGet(-r);
+            if (r == 0) {
+                return;
+            }
         }
     }
 
