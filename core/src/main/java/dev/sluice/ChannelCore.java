@@ -486,22 +486,33 @@ final class ChannelCore {
     /* ---- receiving ---- */
 
     Object tryReceive() {
-        if ((receiveWaiters | returnedCount) == 0) {
-            Object item = ring.poll();
-            if (item != null) {
-                afterRemove();
-            }
-            return item;
-        }
         Object item;
-        lock.lock();
-        try {
-            item = receiveQueue.isEmpty() ? pollLocked() : null;
-        } finally {
-            lock.unlock();
+        if ((receiveWaiters | returnedCount) == 0) {
+            item = ring.poll();
+        } else {
+            lock.lock();
+            try {
+                item = receiveQueue.isEmpty() ? pollLocked() : null;
+            } finally {
+                lock.unlock();
+            }
         }
-        if (item != null) {
+        if (item != null && (item = deliverable(item)) != null) {
             afterRemove();
+        }
+        return item;
+    }
+
+    /**
+     * A remover's check after taking an item without the lock: once cancel() has taken effect the item is discarded
+     * (by this thread, its remover), as cancel promises for everything still buffered.
+     *
+     * @return the item, or null if it was discarded
+     */
+    private Object deliverable(Object item) {
+        if (mode == CANCELLED) {
+            undeliver(item, UndeliveredReason.CANCELLED, true);
+            return null;
         }
         return item;
     }
@@ -542,6 +553,9 @@ final class ChannelCore {
             if ((receiveWaiters | returnedCount) == 0) {
                 Object item = ring.poll();
                 if (item != null) {
+                    if (deliverable(item) == null) {
+                        return END;
+                    }
                     afterRemove();
                     return item;
                 }
@@ -586,6 +600,9 @@ final class ChannelCore {
         signal(signals);
         if (w == null) {
             if (item != END) {
+                if (deliverable(item) == null) {
+                    return END;
+                }
                 afterRemove();
             }
             return item;
@@ -765,6 +782,9 @@ final class ChannelCore {
         if ((receiveWaiters | returnedCount) == 0) {
             Object item = ring.poll();
             if (item != null) {
+                if (deliverable(item) == null) {
+                    return END;
+                }
                 afterRemove();
                 return item;
             }
@@ -794,6 +814,9 @@ final class ChannelCore {
             lock.unlock();
         }
         if (item != null && item != END) {
+            if (deliverable(item) == null) {
+                return END;
+            }
             afterRemove();
             return item;
         }

@@ -17,10 +17,9 @@ import java.lang.invoke.VarHandle;
  * ahead with seq = 2(c + capacity) (release). (Vyukov's original uses p and p + 1; doubling keeps "published for c"
  * and "free for the next lap" distinct even when the capacity is 1.) A producer that sees seq < 2p looks at a slot
  * still holding the element of the previous lap: the buffer is full unless a consumer is in the middle of freeing
- * it. A consumer that sees seq < 2c + 1 either finds the buffer empty, or a producer that claimed c and has not
- * published yet; poll() then
- * returns null ("relaxed" poll): the channel never needs to wait for that producer, because the producer itself
- * checks for waiting receivers after it publishes (see ChannelCore).
+ * it. A consumer that sees seq < 2c + 1 either finds the buffer empty (c equals the producer count) or a producer
+ * that claimed c and has not published yet; then poll() waits the few instructions until it publishes, as JCTools'
+ * poll() (not relaxedPoll()) does, so that a poll never misses an item whose offer already returned.
  *
  * The producer index word is (count << 1) | CLOSED. close() sets the bit atomically, so after it no producer can
  * claim an index: the final count of accepted items is fixed, and "closed and drained" is exactly
@@ -140,7 +139,11 @@ final class RingBuffer extends RingBufferPad2 {
                     return e;
                 }
             } else if (seq < published) {
-                return null; // empty, or the producer of c has not published yet
+                if (c >= (producerIndexVolatile() >>> 1)) {
+                    return null; // empty
+                }
+                // the producer of c claimed it and is publishing it (a few instructions): wait for it, so that poll
+                // is linearizable (an item a trySend reported is never missed); no Thread.onSpinWait, see offer
             }
             // seq > published: another consumer took c; retry
         }
