@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 import java.util.stream.Stream;
 
+import org.reactivestreams.FlowAdapters;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 
@@ -190,7 +191,7 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
 
     @Override
     public Flow.Subscriber<T> asFlowSubscriber() {
-        return new FlowAdapters.FlowSubscriberAdapter<>(new ChannelSubscriber<>(core));
+        return FlowAdapters.toFlowSubscriber(new ChannelSubscriber<T>(core));
     }
 
     @Override
@@ -236,15 +237,17 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public int drainTo(Collection<? super T> sink, int max) {
         Objects.requireNonNull(sink, "sink");
-        if (sink == this || sink == senderView || sink == receiverView) {
+        Object target = sink;
+        if (target == this || target == senderView || target == receiverView) {
             throw new IllegalArgumentException("sink must not be the channel itself");
         }
         if (max < 0) {
             throw new IllegalArgumentException("max must be >= 0 but was " + max);
         }
-        return core.drainTo(sink, max);
+        return core.drainTo((Collection<Object>) sink, max);
     }
 
     @Override
@@ -264,7 +267,7 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
 
     @Override
     public Flow.Publisher<T> asFlowPublisher() {
-        return new FlowAdapters.FlowPublisherAdapter<>(new ChannelPublisher<>(core));
+        return FlowAdapters.toFlowPublisher(new ChannelPublisher<T>(core));
     }
 
     @Override

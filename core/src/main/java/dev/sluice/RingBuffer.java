@@ -1,0 +1,231 @@
+package dev.sluice;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/*
+ * A bounded multi-producer multi-consumer array queue (Vyukov's sequence-per-slot design, as in JCTools'
+ * MpmcArrayQueue) with an exact capacity and a "closed" bit folded into the producer index. It never waits: the
+ * waiting policy lives in ChannelCore.
+ *
+ * Overview of implementation
+ *
+ * Slot i (of `capacity`) carries a sequence number. For a producer at index p (slot p % capacity) the slot is free
+ * when seq == p; the producer claims p by CAS on the producer index, writes the element, then publishes it with
+ * seq = p + 1 (release). A consumer at index c finds the element published when seq == c + 1, claims c by CAS on the
+ * consumer index, reads and clears the element, then frees the slot for the producer one lap ahead with
+ * seq = c + capacity (release). A producer that sees seq < p looks at a slot still holding the element of the
+ * previous lap: the buffer is full unless a consumer is in the middle of freeing it. A consumer that sees
+ * seq < c + 1 either finds the buffer empty, or a producer that claimed c and has not published yet; poll() then
+ * returns null ("relaxed" poll): the channel never needs to wait for that producer, because the producer itself
+ * checks for waiting receivers after it publishes (see ChannelCore).
+ *
+ * The producer index word is (count << 1) | CLOSED. close() sets the bit atomically, so after it no producer can
+ * claim an index: the final count of accepted items is fixed, and "closed and drained" is exactly
+ * consumerIndex == producerCount. Items claimed before the close are still published and delivered.
+ *
+ * Capacity is exact (not rounded to a power of two): slot = index % capacity, or index & mask when the capacity is
+ * a power of two.
+ *
+ * Memory: the hot indices sit on separate cache lines (class-hierarchy padding, as JCTools does), the sequence array
+ * is a long[] accessed through an array VarHandle, elements are written plain and published by the release store of
+ * the sequence, and read after the acquire load of the sequence.
+ */
+abstract class RingBufferPad0 {
+    long p00, p01, p02, p03, p04, p05, p06, p07;
+    long p10, p11, p12, p13, p14, p15, p16, p17;
+}
+
+abstract class RingBufferProducerIndex extends RingBufferPad0 {
+    /** (accepted count << 1) | CLOSED bit. Written only by CAS / getAndBitwiseOr. */
+    volatile long producerIndex;
+}
+
+abstract class RingBufferPad1 extends RingBufferProducerIndex {
+    long p20, p21, p22, p23, p24, p25, p26, p27;
+    long p30, p31, p32, p33, p34, p35, p36, p37;
+}
+
+abstract class RingBufferConsumerIndex extends RingBufferPad1 {
+    /** Count of removed items. Written only by CAS. */
+    volatile long consumerIndex;
+}
+
+abstract class RingBufferPad2 extends RingBufferConsumerIndex {
+    long p40, p41, p42, p43, p44, p45, p46, p47;
+    long p50, p51, p52, p53, p54, p55, p56, p57;
+}
+
+final class RingBuffer extends RingBufferPad2 {
+    static final int OK = 0;
+    static final int FULL = 1;
+    static final int CLOSED = 2;
+
+    /** The closed bit of the producer index word. */
+    static final long CLOSED_BIT = 1L;
+
+    final int capacity;
+    private final int mask;            // capacity - 1 when a power of two, else -1
+    private final Object[] elements;
+    private final long[] sequences;
+
+    RingBuffer(int capacity) {
+        this.capacity = capacity;
+        this.mask = Integer.bitCount(capacity) == 1 ? capacity - 1 : -1;
+        this.elements = new Object[capacity];
+        this.sequences = new long[capacity];
+        for (int i = 0; i < capacity; i++) {
+            sequences[i] = i;
+        }
+        VarHandle.releaseFence(); // publish the initial sequences before the buffer is shared
+    }
+
+    private int slot(long index) {
+        return mask >= 0 ? (int) (index & mask) : (int) (index % capacity);
+    }
+
+    /**
+     * Offers an element.
+     *
+     * @return OK, FULL, or CLOSED
+     */
+    int offer(Object e) {
+        final long[] sequences = this.sequences;
+        for (;;) {
+            long word = producerIndexVolatile();
+            if ((word & CLOSED_BIT) != 0) {
+                return CLOSED;
+            }
+            long p = word >>> 1;
+            int i = slot(p);
+            long seq = seqAcquire(sequences, i);
+            if (seq == p) {
+                if (casProducerIndex(word, word + 2)) {
+                    setElementPlain(i, e);
+                    setSeqRelease(sequences, i, p + 1);
+                    return OK;
+                }
+            } else if (seq < p) {
+                // The slot still holds the previous lap's element: full, unless a consumer is freeing it right now.
+                if (p - capacity >= consumerIndexVolatile()) {
+                    return FULL;
+                }
+                Thread.onSpinWait();
+            }
+            // seq > p: another producer claimed p; retry with a fresh index
+        }
+    }
+
+    /**
+     * Removes the head element if it is published.
+     *
+     * @return the element, or null if the buffer is empty or the head is claimed but not yet published
+     */
+    Object poll() {
+        final long[] sequences = this.sequences;
+        for (;;) {
+            long c = consumerIndexVolatile();
+            int i = slot(c);
+            long seq = seqAcquire(sequences, i);
+            long expected = c + 1;
+            if (seq == expected) {
+                if (casConsumerIndex(c, expected)) {
+                    Object e = elementPlain(i);
+                    setElementPlain(i, null);
+                    setSeqRelease(sequences, i, c + capacity);
+                    return e;
+                }
+            } else if (seq < expected) {
+                return null; // empty, or the producer of c has not published yet
+            }
+            // seq > expected: another consumer took c; retry
+        }
+    }
+
+    /** Sets the closed bit; returns true if this call set it. */
+    boolean close() {
+        return (getAndBitwiseOrProducerIndex(CLOSED_BIT) & CLOSED_BIT) == 0;
+    }
+
+    boolean isClosed() {
+        return (producerIndexVolatile() & CLOSED_BIT) != 0;
+    }
+
+    /** Items accepted so far (claimed indices, including ones still being published). */
+    long producerCount() {
+        return producerIndexVolatile() >>> 1;
+    }
+
+    long consumerCount() {
+        return consumerIndexVolatile();
+    }
+
+    /** Items claimed and not yet removed; exact at quiescence, never negative, never above capacity. */
+    int size() {
+        for (;;) {
+            long before = consumerIndexVolatile();
+            long p = producerIndexVolatile() >>> 1;
+            long after = consumerIndexVolatile();
+            if (before == after) {
+                return (int) Math.max(0, Math.min(capacity, p - after));
+            }
+        }
+    }
+
+    /** True when no element is claimed or published: every accepted item was removed. */
+    boolean isEmpty() {
+        return consumerIndexVolatile() >= (producerIndexVolatile() >>> 1);
+    }
+
+    /* ---- VarHandle mechanics ---- */
+
+    private long producerIndexVolatile() {
+        return (long) PRODUCER_INDEX.getVolatile(this);
+    }
+
+    private boolean casProducerIndex(long expect, long update) {
+        return PRODUCER_INDEX.compareAndSet(this, expect, update);
+    }
+
+    private long getAndBitwiseOrProducerIndex(long bits) {
+        return (long) PRODUCER_INDEX.getAndBitwiseOr(this, bits);
+    }
+
+    private long consumerIndexVolatile() {
+        return (long) CONSUMER_INDEX.getVolatile(this);
+    }
+
+    private boolean casConsumerIndex(long expect, long update) {
+        return CONSUMER_INDEX.compareAndSet(this, expect, update);
+    }
+
+    private static long seqAcquire(long[] sequences, int i) {
+        return (long) SEQUENCES.getAcquire(sequences, i);
+    }
+
+    private static void setSeqRelease(long[] sequences, int i, long value) {
+        SEQUENCES.setRelease(sequences, i, value);
+    }
+
+    private Object elementPlain(int i) {
+        return elements[i];
+    }
+
+    private void setElementPlain(int i, Object e) {
+        elements[i] = e;
+    }
+
+    private static final VarHandle PRODUCER_INDEX;
+    private static final VarHandle CONSUMER_INDEX;
+    private static final VarHandle SEQUENCES = MethodHandles.arrayElementVarHandle(long[].class);
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            PRODUCER_INDEX = lookup.findVarHandle(RingBufferProducerIndex.class, "producerIndex", long.class);
+            CONSUMER_INDEX = lookup.findVarHandle(RingBufferConsumerIndex.class, "consumerIndex", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
