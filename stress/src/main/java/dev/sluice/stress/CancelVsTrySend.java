@@ -30,9 +30,9 @@ import org.openjdk.jcstress.infra.results.LLLL_Result;
 @JCStressTest
 @Description("trySend(2); tryReceive() vs cancel() with [1] buffered: each accepted item delivered xor undelivered,"
         + " exactly once")
-@Outcome(id = "CLOSED, null, [1], ok", expect = ACCEPTABLE, desc = "cancel first: 1 undelivered, 2 refused")
-@Outcome(id = "OK, null, [1, 2], ok", expect = ACCEPTABLE, desc = "cancel between: both undelivered")
-@Outcome(id = "OK, 1, [2], ok", expect = ACCEPTABLE, desc = "cancel last (or during the receive): 1 delivered")
+@Outcome(id = "CLOSED, null, 1, ok", expect = ACCEPTABLE, desc = "cancel first: 1 undelivered, 2 refused")
+@Outcome(id = "OK, null, 1 2, ok", expect = ACCEPTABLE, desc = "cancel between: both undelivered")
+@Outcome(id = "OK, 1, 2, ok", expect = ACCEPTABLE, desc = "cancel last (or during the receive): 1 delivered")
 @Outcome(expect = FORBIDDEN, desc = "discarded twice, lost, delivered after cancel, or refused-but-discarded")
 @State
 public class CancelVsTrySend {
@@ -97,7 +97,7 @@ public class CancelVsTrySend {
                 channel.state() == ChannelState.CANCELLED ? null : "VIOLATION state " + channel.state(),
                 reasons.stream().allMatch(UndeliveredReason.CANCELLED::equals) ? null : "VIOLATION reasons " + reasons,
                 Conservation.stats(channel, accepted.size(), r.r2 != null ? 1 : 0, undelivered.size()));
-        r.r3 = discarded.toString();
+        r.r3 = Conservation.show(discarded);
         r.r4 = violation != null ? violation : "ok";
     }
 }

@@ -2,8 +2,10 @@ package dev.sluice.stress;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.StringJoiner;
 
 import dev.sluice.Channel;
 import dev.sluice.ChannelClosedException;
@@ -38,6 +40,22 @@ final class Conservation {
             }
         }
         return out;
+    }
+
+    /**
+     * Formats items for a result slot: {@code "none"} or the items separated by spaces, for example {@code "1 2"}.
+     * (Outcome ids are regular expressions, so list brackets cannot be used.)
+     *
+     * @param items the items
+     * @return the text
+     */
+    static String show(Collection<Integer> items) {
+        if (items.isEmpty()) {
+            return "none";
+        }
+        StringJoiner joiner = new StringJoiner(" ");
+        items.forEach(i -> joiner.add(String.valueOf(i)));
+        return joiner.toString();
     }
 
     /**

@@ -25,7 +25,7 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
  */
 @JCStressTest
 @Description("asPublisher().subscribe(request MAX) vs trySend(1): the item always reaches onNext")
-@Outcome(id = "OK, [1], ok", expect = ACCEPTABLE, desc = "delivered, whichever came first")
+@Outcome(id = "OK, 1, ok", expect = ACCEPTABLE, desc = "delivered, whichever came first")
 @Outcome(expect = FORBIDDEN, desc = "item stuck in the buffer despite demand, lost or duplicated")
 @State
 public class SubscribeVsSend {
@@ -67,7 +67,7 @@ public class SubscribeVsSend {
                 subscriber.subscriptions.get() != 1 ? "VIOLATION onSubscribe calls: " + subscriber.subscriptions : null,
                 Conservation.sameInOrder(List.of(1), got),
                 stats.received() != got.size() ? "VIOLATION stats.received=" + stats.received() : null);
-        r.r2 = got.toString();
+        r.r2 = Conservation.show(got);
         r.r3 = violation != null ? violation : "ok";
     }
 }

@@ -24,8 +24,8 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
  */
 @JCStressTest
 @Description("trySend(1) vs trySend(2) at capacity 1: exactly one is accepted")
-@Outcome(id = "OK, FULL, [1]", expect = ACCEPTABLE, desc = "1 took the slot")
-@Outcome(id = "FULL, OK, [2]", expect = ACCEPTABLE, desc = "2 took the slot")
+@Outcome(id = "OK, FULL, 1", expect = ACCEPTABLE, desc = "1 took the slot")
+@Outcome(id = "FULL, OK, 2", expect = ACCEPTABLE, desc = "2 took the slot")
 @Outcome(expect = FORBIDDEN, desc = "both accepted (over capacity), none accepted, or lost/duplicated")
 @State
 public class TrySendVsTrySendCapacityOne {
@@ -70,6 +70,6 @@ public class TrySendVsTrySendCapacityOne {
         String violation = Conservation.first(
                 Conservation.sameItems(accepted, drained, "drained"),
                 Conservation.stats(channel, accepted.size(), drained.size(), 0));
-        r.r3 = violation != null ? violation : drained.toString();
+        r.r3 = violation != null ? violation : Conservation.show(drained);
     }
 }
