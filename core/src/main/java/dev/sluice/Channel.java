@@ -158,8 +158,8 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
     @Override
     public int trySendAll(List<? extends T> items) {
         Objects.requireNonNull(items, "items");
-        for (int i = 0; i < items.size(); i++) {
-            Objects.requireNonNull(items.get(i), () -> "items contains null");
+        for (T item : items) {
+            Objects.requireNonNull(item, "items contains null");
         }
         int accepted = 0;
         for (T item : items) {

@@ -887,8 +887,8 @@ final class ChannelCore {
         } finally {
             lock.unlock();
         }
+        discardAll(); // first, so that woken receivers and subscriptions find nothing left to take
         signal(signals);
-        discardAll();
     }
 
     // assert lock.isHeldByCurrentThread();
