@@ -10,13 +10,15 @@ import java.lang.invoke.VarHandle;
  *
  * Overview of implementation
  *
- * Slot i (of `capacity`) carries a sequence number. For a producer at index p (slot p % capacity) the slot is free
- * when seq == p; the producer claims p by CAS on the producer index, writes the element, then publishes it with
- * seq = p + 1 (release). A consumer at index c finds the element published when seq == c + 1, claims c by CAS on the
- * consumer index, reads and clears the element, then frees the slot for the producer one lap ahead with
- * seq = c + capacity (release). A producer that sees seq < p looks at a slot still holding the element of the
- * previous lap: the buffer is full unless a consumer is in the middle of freeing it. A consumer that sees
- * seq < c + 1 either finds the buffer empty, or a producer that claimed c and has not published yet; poll() then
+ * Slot i (of `capacity`) carries a sequence number that only grows. For a producer at index p (slot p % capacity)
+ * the slot is free when seq == 2p; the producer claims p by CAS on the producer index, writes the element, then
+ * publishes it with seq = 2p + 1 (release). A consumer at index c finds the element published when seq == 2c + 1,
+ * claims c by CAS on the consumer index, reads and clears the element, then frees the slot for the producer one lap
+ * ahead with seq = 2(c + capacity) (release). (Vyukov's original uses p and p + 1; doubling keeps "published for c"
+ * and "free for the next lap" distinct even when the capacity is 1.) A producer that sees seq < 2p looks at a slot
+ * still holding the element of the previous lap: the buffer is full unless a consumer is in the middle of freeing
+ * it. A consumer that sees seq < 2c + 1 either finds the buffer empty, or a producer that claimed c and has not
+ * published yet; poll() then
  * returns null ("relaxed" poll): the channel never needs to wait for that producer, because the producer itself
  * checks for waiting receivers after it publishes (see ChannelCore).
  *
@@ -75,7 +77,7 @@ final class RingBuffer extends RingBufferPad2 {
         this.elements = new Object[capacity];
         this.sequences = new long[capacity];
         for (int i = 0; i < capacity; i++) {
-            sequences[i] = i;
+            sequences[i] = 2L * i;
         }
         VarHandle.releaseFence(); // publish the initial sequences before the buffer is shared
     }
@@ -99,13 +101,14 @@ final class RingBuffer extends RingBufferPad2 {
             long p = word >>> 1;
             int i = slot(p);
             long seq = seqAcquire(sequences, i);
-            if (seq == p) {
+            long free = p << 1;
+            if (seq == free) {
                 if (casProducerIndex(word, word + 2)) {
                     setElementPlain(i, e);
-                    setSeqRelease(sequences, i, p + 1);
+                    setSeqRelease(sequences, i, free + 1);
                     return OK;
                 }
-            } else if (seq < p) {
+            } else if (seq < free) {
                 // The slot still holds the previous lap's element: full, unless a consumer is freeing it right now.
                 if (p - capacity >= consumerIndexVolatile()) {
                     return FULL;
@@ -127,18 +130,18 @@ final class RingBuffer extends RingBufferPad2 {
             long c = consumerIndexVolatile();
             int i = slot(c);
             long seq = seqAcquire(sequences, i);
-            long expected = c + 1;
-            if (seq == expected) {
-                if (casConsumerIndex(c, expected)) {
+            long published = (c << 1) + 1;
+            if (seq == published) {
+                if (casConsumerIndex(c, c + 1)) {
                     Object e = elementPlain(i);
                     setElementPlain(i, null);
-                    setSeqRelease(sequences, i, c + capacity);
+                    setSeqRelease(sequences, i, (c + capacity) << 1);
                     return e;
                 }
-            } else if (seq < expected) {
+            } else if (seq < published) {
                 return null; // empty, or the producer of c has not published yet
             }
-            // seq > expected: another consumer took c; retry
+            // seq > published: another consumer took c; retry
         }
     }
 
