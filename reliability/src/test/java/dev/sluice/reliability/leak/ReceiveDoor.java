@@ -4,6 +4,8 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 import dev.sluice.ChannelClosedException;
@@ -20,7 +22,10 @@ enum ReceiveDoor {
     RECEIVE(BlockingReceiver::new),
     /** The blocking iterator; abort = {@code iterator.close()} from the terminator thread. */
     ITERATOR(IteratorReceiver::new),
-    /** An {@code asPublisher()} subscriber requesting one item at a time; abort = {@code subscription.cancel()}. */
+    /**
+     * An {@code asPublisher()} subscriber requesting one item at a time from its own thread; abort =
+     * {@code subscription.cancel()}.
+     */
     PUBLISHER(PublisherReceiver::new);
 
     private final Function<Round, Receiver> factory;
@@ -50,8 +55,10 @@ enum ReceiveDoor {
             Thread.interrupted();
             thread = Thread.currentThread();
             try {
+                round.afterDeliver(0);
                 for (;;) {
                     round.delivered(round.channel.receive(), "receive");
+                    round.consumed();
                 }
             } catch (ChannelClosedException e) {
                 outcome = "end: " + e.getCause();
@@ -102,8 +109,10 @@ enum ReceiveDoor {
         public void run() {
             Thread.interrupted();
             try (ChannelIterator<Tracked> it = iterator) {
+                round.afterDeliver(0);
                 while (it.hasNext()) {
                     round.delivered(it.next(), "iterator");
+                    round.consumed();
                 }
                 outcome = "hasNext false";
             } catch (ChannelClosedException e) {
@@ -138,11 +147,19 @@ enum ReceiveDoor {
 
     /* ---- asPublisher ---- */
 
+    /**
+     * A subscriber that hands each item to its own worker thread, which does the work and then requests the next one
+     * (like {@code publishOn}): so requests come from the consuming thread while items may be pushed from the sending
+     * thread.
+     */
     static final class PublisherReceiver implements Receiver, Subscriber<Tracked> {
         private final Round round;
         private final CountDownLatch done = new CountDownLatch(1);
+        private final AtomicInteger handedOver = new AtomicInteger();
         private volatile Subscription subscription;
+        private volatile Thread worker;
         private volatile boolean aborted;
+        private volatile boolean terminated;
         private volatile String outcome = "not started";
 
         PublisherReceiver(Round round) {
@@ -151,10 +168,28 @@ enum ReceiveDoor {
 
         @Override
         public void run() {
+            worker = Thread.currentThread();
             try {
+                round.afterDeliver(0);
                 round.channel.asPublisher().subscribe(this);
+                int processed = 0;
+                for (;;) {
+                    if (handedOver.get() > processed) {
+                        processed++;
+                        round.consumed();
+                        if (!aborted) {
+                            subscription.request(1);
+                        }
+                    } else if (terminated || aborted) {
+                        break;
+                    } else {
+                        LockSupport.park(this);
+                    }
+                }
             } catch (Throwable t) {
                 round.unexpected.add(t);
+                outcome = "threw " + t;
+            } finally {
                 done.countDown();
             }
         }
@@ -173,19 +208,22 @@ enum ReceiveDoor {
         @Override
         public void onNext(Tracked item) {
             round.delivered(item, "publisher");
-            subscription.request(1);
+            handedOver.incrementAndGet();
+            LockSupport.unpark(worker);
         }
 
         @Override
         public void onError(Throwable t) {
             outcome = "onError " + t;
-            done.countDown();
+            terminated = true;
+            LockSupport.unpark(worker);
         }
 
         @Override
         public void onComplete() {
             outcome = "onComplete";
-            done.countDown();
+            terminated = true;
+            LockSupport.unpark(worker);
         }
 
         @Override
@@ -196,7 +234,7 @@ enum ReceiveDoor {
                 s.cancel();
             }
             outcome = "cancelled";
-            done.countDown();
+            LockSupport.unpark(worker);
         }
 
         @Override

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sluice.Channel;
@@ -17,15 +18,29 @@ final class Round {
     final int number;
     final Tracked[] items;
     final Channel<Tracked> channel;
-    /** Accepted plus delivered items so far: the terminator fires when this reaches its random target. */
-    final AtomicInteger progress = new AtomicInteger();
+    /** Items accepted so far. */
+    final AtomicInteger accepted = new AtomicInteger();
+    /** Items delivered so far. */
+    final AtomicInteger delivered = new AtomicInteger();
+    /** Work a consumer does per item (spins), so that the sender keeps meeting a full buffer. */
+    final int consumerWork;
+
+    /* The terminal event is fired from inside the traffic: by the sending thread after its fireAt-th accepted item,
+       or by the receiving thread after its fireAt-th delivered item, so it always races the other thread's calls. */
+    private final AtomicBoolean fired = new AtomicBoolean();
+    private volatile Runnable fireAction;
+    private volatile boolean fireOnSenderSide;
+    private volatile int fireAt;
+    private volatile int fireSpins;
+    volatile String firedBy = "not fired";
     /** Ids in the order consumers got them. */
     final Queue<Integer> deliveredOrder = new ConcurrentLinkedQueue<>();
     /** Exceptions no door expected; any of them fails the round. */
     final Queue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
 
-    Round(int number, int capacity, int itemCount) {
+    Round(int number, int capacity, int itemCount, int consumerWork) {
         this.number = number;
+        this.consumerWork = consumerWork;
         this.items = new Tracked[itemCount];
         for (int i = 0; i < itemCount; i++) {
             items[i] = new Tracked(i);
@@ -37,7 +52,78 @@ final class Round {
     }
 
     /**
-     * Called by every consumer for every item it gets.
+     * Arms the terminal event.
+     *
+     * @param action what to run
+     * @param senderSide {@code true} to fire from the sending thread, {@code false} from the receiving thread
+     * @param at after how many accepted (sender side) or delivered (receiver side) items; 0 = before the first
+     * @param spins how long to spin before firing
+     */
+    void arm(Runnable action, boolean senderSide, int at, int spins) {
+        this.fireOnSenderSide = senderSide;
+        this.fireAt = at;
+        this.fireSpins = spins;
+        this.fireAction = action;
+    }
+
+    /** Fires the event now if nothing fired it yet (the test thread's guard). */
+    void fireIfNotYet() {
+        if (fired.compareAndSet(false, true)) {
+            firedBy = "test thread (late)";
+            fireAction.run();
+        }
+    }
+
+    /**
+     * Sender hook: called with the number of items accepted so far (0 before the first send).
+     *
+     * @param count accepted items
+     */
+    void afterAccept(int count) {
+        maybeFire(true, count);
+    }
+
+    /**
+     * Receiver hook: called with the number of items delivered so far (0 before the first receive).
+     *
+     * @param count delivered items
+     */
+    void afterDeliver(int count) {
+        maybeFire(false, count);
+    }
+
+    private void maybeFire(boolean senderSide, int count) {
+        if (senderSide == fireOnSenderSide && count == fireAt && fired.compareAndSet(false, true)) {
+            if (senderSide && count == items.length && accepted.get() == items.length) {
+                count = -1; // marks "after close" in firedBy
+            }
+            for (int i = fireSpins; i > 0; i--) {
+                Thread.onSpinWait();
+            }
+            firedBy = (senderSide ? "sender" : "receiver") + " thread " + Thread.currentThread().getName()
+                    + (count < 0 ? " after sending all and closing" : " after " + count
+                    + (senderSide ? " accepted" : " delivered"));
+            fireAction.run();
+        }
+    }
+
+    /**
+     * Sender hook after the sender closed the channel at the end of its items: fires an event armed for
+     * {@code at == items.length} on the sender side, which then races the consumer draining the closed channel.
+     */
+    void senderFinished() {
+        maybeFire(true, items.length);
+    }
+
+    /**
+     * Records an item the sender saw accepted and runs the sender hook.
+     */
+    void accepted() {
+        afterAccept(accepted.incrementAndGet());
+    }
+
+    /**
+     * Records a delivery (called by every consumer, in the callback that got the item).
      *
      * @param item the item
      * @param by the consumer kind
@@ -45,7 +131,16 @@ final class Round {
     void delivered(Tracked item, String by) {
         item.deliver(by);
         deliveredOrder.add(item.id);
-        progress.incrementAndGet();
+    }
+
+    /**
+     * The consumer's work after a delivery, on the consuming thread: spin a little, then run the receiver hook.
+     */
+    void consumed() {
+        for (int i = consumerWork; i > 0; i--) {
+            Thread.onSpinWait();
+        }
+        afterDeliver(delivered.incrementAndGet());
     }
 
     /**

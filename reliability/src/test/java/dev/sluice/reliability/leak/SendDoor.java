@@ -59,10 +59,11 @@ enum SendDoor {
             Thread.interrupted(); // a stray interrupt aimed at an earlier round
             thread = Thread.currentThread();
             try {
+                round.afterAccept(0);
                 for (int i = 0; i < accepted.length; i++) {
                     round.channel.send(round.items[i]);
                     accepted[i] = true;
-                    round.progress.incrementAndGet();
+                    round.accepted();
                 }
                 outcome = "sent all";
             } catch (ChannelClosedException e) {
@@ -75,6 +76,7 @@ enum SendDoor {
             } finally {
                 thread = null;
                 round.channel.close();
+                round.senderFinished();
                 done.countDown();
             }
         }
@@ -118,12 +120,13 @@ enum SendDoor {
         @Override
         public void run() {
             try {
+                round.afterAccept(0);
                 CompletableFuture<?>[] all = new CompletableFuture<?>[futures.length()];
                 for (int i = 0; i < all.length; i++) {
                     CompletableFuture<Void> f = round.channel.sendAsync(round.items[i]);
                     f.whenComplete((v, e) -> {
                         if (e == null) {
-                            round.progress.incrementAndGet();
+                            round.accepted();
                         }
                     });
                     futures.set(i, f);
@@ -131,6 +134,7 @@ enum SendDoor {
                 }
                 CompletableFuture.allOf(all).whenComplete((v, e) -> {
                     round.channel.close();
+                    round.senderFinished();
                     done.countDown();
                 });
             } catch (Throwable t) {
@@ -203,14 +207,15 @@ enum SendDoor {
             emitter = Thread.currentThread();
             try {
                 subscriber.onSubscribe(this);
+                round.afterAccept(0);
                 int i = 0;
                 while (i < emitted.length && !cancelled) {
                     if (demand.get() > 0) {
                         demand.decrementAndGet();
                         emitted[i] = true;
                         subscriber.onNext(round.items[i]);
-                        round.progress.incrementAndGet();
                         i++;
+                        round.accepted();
                     } else if (round.channel.isClosedForSend()) {
                         break;
                     } else {
@@ -219,6 +224,7 @@ enum SendDoor {
                 }
                 if (i == emitted.length && !cancelled) {
                     subscriber.onComplete();
+                    round.senderFinished();
                     outcome = "emitted all, completed";
                 } else {
                     outcome = "stopped after " + i + (cancelled ? " (cancelled)" : " (channel closed)");

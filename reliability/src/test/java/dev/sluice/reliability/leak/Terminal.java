@@ -13,6 +13,21 @@ enum Terminal {
     /** The producer gives up: interrupt of a blocked send, or cancel of pending futures. */
     SENDER_ABORT;
 
+    /**
+     * Which thread fires the event: the receiver aborts from the sending thread, the sender from the receiving thread
+     * (so each races the other's calls); channel-level events come from either side.
+     *
+     * @param coin a random bit
+     * @return {@code true} for the sending thread
+     */
+    boolean firedBySender(boolean coin) {
+        return switch (this) {
+            case RECEIVER_ABORT -> true;
+            case SENDER_ABORT -> false;
+            default -> coin;
+        };
+    }
+
     void fire(Round round, Sender sender, Receiver receiver) {
         switch (this) {
             case CLOSE -> round.channel.close();
