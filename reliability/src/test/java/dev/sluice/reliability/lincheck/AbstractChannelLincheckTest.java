@@ -44,8 +44,9 @@ public abstract class AbstractChannelLincheckTest {
     @Test
     @Timeout(120)
     void modelChecking_nonBlockingOperations_areLinearizable() {
-        LincheckSizes sizes = LincheckSizes.modelChecking(15, 300);
+        LincheckSizes sizes = LincheckSizes.modelChecking(10, 300);
         new ModelCheckingOptions()
+                .loopBound(Integer.getInteger("lincheck.loopBound", 1_000))
                 .iterations(sizes.iterations)
                 .invocationsPerIteration(sizes.invocationsPerIteration)
                 .threads(2)
@@ -58,7 +59,7 @@ public abstract class AbstractChannelLincheckTest {
     @Test
     @Timeout(120)
     void stress_nonBlockingOperations_areLinearizable() {
-        LincheckSizes sizes = LincheckSizes.stress(15, 1_500);
+        LincheckSizes sizes = LincheckSizes.stress(10, 700);
         new StressOptions()
                 .iterations(sizes.iterations)
                 .invocationsPerIteration(sizes.invocationsPerIteration)
