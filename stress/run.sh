@@ -5,8 +5,8 @@
 #
 # Builds stress/target/jcstress.jar if it is missing (or if SLUICE_STRESS_REBUILD=1), then runs
 #   java -jar jcstress.jar -m <mode> -r jcstress-results
-# inside stress/target (jcstress drops its result blob into the working directory). jcstress exits 1 when any test shows a FORBIDDEN outcome (or errors), and so does this
-# script. JAVA_HOME selects the JDK (default: java on the PATH). See stress/README.md for modes and times.
+# inside stress/target (jcstress drops its result blob into the working directory). jcstress exits 1 when any test
+# shows a FORBIDDEN outcome (or errors), and so does this script. JAVA_HOME selects the JDK (default: java on the PATH). See stress/README.md for modes and times.
 set -euo pipefail
 
 mode="${1:-sanity}"

@@ -157,7 +157,8 @@ class VirtualThreadSoakTest {
         assertTrue(pinned.isEmpty(), pinned.size() + " pinned virtual threads, first: " + pinned.peek());
         System.out.printf("virtual-thread soak, capacity %d: %d producers, %d consumers, %d items in %d s"
                 + " (%.0f items/s), %d pinning events, %d ms senders blocked in total%n", capacity, PRODUCERS,
-                CONSUMERS, total, SECONDS, total / (double) SECONDS, pinned.size(), stats.senderBlockedNanos() / 1_000_000);
+                CONSUMERS, total, SECONDS, total / (double) SECONDS, pinned.size(),
+                stats.senderBlockedNanos() / 1_000_000);
         assertTrue(total > 0, "nothing was sent");
     }
 
