@@ -240,10 +240,7 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
     @SuppressWarnings("unchecked")
     public int drainTo(Collection<? super T> sink, int max) {
         Objects.requireNonNull(sink, "sink");
-        Object target = sink;
-        if (target == this || target == senderView || target == receiverView) {
-            throw new IllegalArgumentException("sink must not be the channel itself");
-        }
+        // (draining into itself, BlockingQueue's IAE case, cannot happen: no channel type is a Collection)
         if (max < 0) {
             throw new IllegalArgumentException("max must be >= 0 but was " + max);
         }

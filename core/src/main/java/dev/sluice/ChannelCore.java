@@ -34,7 +34,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * never pins a virtual thread, and is held only for short non-blocking sections; user code never runs under it):
  *   sendQueue:    a blocked send (THREAD), a pending sendAsync (FUTURE), an upstream item that met a full buffer
  *                 (UPSTREAM_ITEM), an upstream subscriber waiting for free capacity before it requests more
- *                 (UPSTREAM_DEMAND);
+ *                 (UPSTREAM_DEMAND: when its turn comes it is granted a reserved slot, counted in `reserved`
+ *                 until the requested item arrives, so the upstream keeps its place in line although its item
+ *                 does not exist yet);
  *   receiveQueue: a blocked receive or iterator (thread != null), a Publisher subscription with unmet demand
  *                 (sub != null).
  * Both kinds of waiter share one code path: they are admitted or served by pumpLocked(), which moves items
@@ -55,7 +57,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * discard it. pumpLocked() removes an item only to hand it to a waiter in the same step. A consumer that removed an
  * item but can no longer deliver it (a subscription cancelled in between, an iterator closed) puts it back with
  * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. After
- * cancel() every remover discards what it removes to the undelivered handler.
+ * cancel() every remover discards what it removes to the undelivered handler. An item given back after the channel
+ * ended (receivers already saw the end: an item taken out is not counted as "buffered" when deciding the end) goes
+ * to the undelivered handler as RETURNED_AFTER_END, so it is never stranded in an ended channel.
  *
  * Lifecycle. `mode` is OPEN, CLOSED, FAILED or CANCELLED; it changes once from OPEN (CLOSED/FAILED may still change
  * to CANCELLED) and always under the lock, together with ring.close(), which freezes the number of accepted items.
@@ -113,6 +117,8 @@ final class ChannelCore {
     volatile int receiveWaiters;
     /** returned.size(), written under lock, read lock-free by the fast paths. */
     volatile int returnedCount;
+    /** Slots granted to upstream subscribers whose item has not arrived yet; written under lock. */
+    volatile int reserved;
     /** OPEN, CLOSED, FAILED or CANCELLED; written under lock. */
     volatile int mode;
     /** Set once, under lock, when receivers have been told the channel ended. */
@@ -157,7 +163,7 @@ final class ChannelCore {
     /* ---- sending ---- */
 
     SendResult trySend(Object item) {
-        if ((sendWaiters | returnedCount) == 0) {
+        if (sendFastPathOpen()) {
             int r = ring.offer(item);
             if (r == RingBuffer.OK) {
                 afterPublish();
@@ -211,7 +217,7 @@ final class ChannelCore {
         }
         int spins = spinsForCurrentThread();
         for (;;) {
-            if ((sendWaiters | returnedCount) == 0) {
+            if (sendFastPathOpen()) {
                 int r = ring.offer(item);
                 if (r == RingBuffer.OK) {
                     afterPublish();
@@ -270,7 +276,7 @@ final class ChannelCore {
     }
 
     CompletableFuture<Void> sendAsync(Object item) {
-        if ((sendWaiters | returnedCount) == 0) {
+        if (sendFastPathOpen()) {
             int r = ring.offer(item);
             if (r == RingBuffer.OK) {
                 afterPublish();
@@ -315,7 +321,7 @@ final class ChannelCore {
 
     /** An item from an upstream Publisher: accept it, queue it behind waiting senders, or refuse it (closed). */
     int offerFromUpstream(Object item, ChannelSubscriber<?> upstream) {
-        if ((sendWaiters | returnedCount) == 0) {
+        if (sendFastPathOpen()) { // (an upstream holding a reservation makes `reserved` non-zero: slow path)
             int r = ring.offer(item);
             if (r == RingBuffer.OK) {
                 afterPublish();
@@ -331,7 +337,21 @@ final class ChannelCore {
             if (mode != OPEN) {
                 return UPSTREAM_CLOSED;
             }
-            if (sendQueue.isEmpty() && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
+            if (upstream.reservations > 0) {
+                // the item for a slot reserved in FIFO order: it goes in now, or first in line if a racing
+                // lock-free sender took the slot before it saw the reservation
+                upstream.reservations--;
+                reserved--;
+                if (ring.offer(item) == RingBuffer.OK) {
+                    signals = null;
+                } else {
+                    upstream.pendingIncrement();
+                    sendQueue.addFirst(new SendWaiter(SendWaiter.UPSTREAM_ITEM, item, null, null, upstream));
+                    sendWaiters = sendQueue.size();
+                    VarHandle.fullFence();
+                    signals = pumpLocked(new ArrayList<>(4));
+                }
+            } else if (sendQueue.isEmpty() && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
                 signals = null;
             } else {
                 notePeak(capacity);
@@ -415,9 +435,15 @@ final class ChannelCore {
         }
     }
 
+    /** True when a sender may use the lock-free path: nobody waits, nothing pushed back, no slot reserved. */
+    private boolean sendFastPathOpen() {
+        return (sendWaiters | returnedCount | reserved) == 0;
+    }
+
     // assert lock.isHeldByCurrentThread();
     private boolean hasRoomLocked() {
-        return returnedCount == 0 || ring.size() + returnedCount < capacity;
+        int held = returnedCount + reserved;
+        return held == 0 || ring.size() + held < capacity;
     }
 
     /** After an item entered the ring: wake receivers if any wait (Dekker: publish, fence, read). */
@@ -774,11 +800,15 @@ final class ChannelCore {
      * ahead of the ring), or discard it if the channel was cancelled.
      */
     void pushBack(Object item) {
-        List<Object> signals;
+        List<Object> signals = null;
+        UndeliveredReason reason = null;
         lock.lock();
         try {
             if (mode == CANCELLED) {
-                signals = null;
+                reason = UndeliveredReason.CANCELLED;
+            } else if (terminated) {
+                // receivers were told the channel ended while this item was out: nobody is left to take it
+                reason = UndeliveredReason.RETURNED_AFTER_END;
             } else {
                 returned.addFirst(item);
                 returnedCount = returned.size();
@@ -787,8 +817,8 @@ final class ChannelCore {
         } finally {
             lock.unlock();
         }
-        if (signals == null) {
-            undeliver(item, UndeliveredReason.CANCELLED, true);
+        if (reason != null) {
+            undeliver(item, reason, true);
         } else {
             signal(signals);
         }
@@ -861,6 +891,7 @@ final class ChannelCore {
             failure = cause;
             mode = newMode;
             ring.close();
+            reserved = 0;
             failSendersLocked(signals);
             signals.addAll(upstreams);
             upstreams.clear();
@@ -880,6 +911,7 @@ final class ChannelCore {
             }
             mode = CANCELLED;
             ring.close();
+            reserved = 0;
             failSendersLocked(signals);
             signals.addAll(upstreams);
             upstreams.clear();
@@ -1009,9 +1041,12 @@ final class ChannelCore {
                     break;
                 }
                 if (sw.kind == SendWaiter.UPSTREAM_DEMAND) {
-                    if (ring.size() >= capacity) {
+                    if (ring.size() + returnedCount + reserved >= capacity) {
                         break;
                     }
+                    // the upstream keeps its place in line: the free slot is reserved until its item arrives
+                    reserved++;
+                    sw.upstream.reservations++;
                 } else {
                     int r = ring.offer(sw.item);
                     if (r != RingBuffer.OK) {

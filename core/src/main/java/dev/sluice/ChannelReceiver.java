@@ -64,7 +64,7 @@ public interface ChannelReceiver<T> {
      * @param max the most items to move
      * @return how many items were moved
      * @throws NullPointerException if {@code sink} is {@code null}
-     * @throws IllegalArgumentException if {@code sink} is this channel or {@code max} is negative
+     * @throws IllegalArgumentException if {@code max} is negative
      */
     int drainTo(Collection<? super T> sink, int max);
 

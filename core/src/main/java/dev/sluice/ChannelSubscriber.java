@@ -18,8 +18,11 @@ import org.reactivestreams.Subscription;
  *     free = capacity - size - outstanding - pending
  * when that is positive (in batches of at least a quarter of the capacity while items are still in flight, at once
  * when nothing is). When it is not, and nothing is in flight, the subscriber queues a demand waiter in the send FIFO
- * and asks again when a slot frees (onCapacity). So upstream never has more than `capacity` items outstanding, and
- * items outside the buffer are bounded by that demand.
+ * and asks again when a slot frees (onCapacity). When that turn comes the channel reserves the slot for this
+ * upstream (`reservations`): the subscriber requests exactly the reserved slots, and the item that arrives takes
+ * one, so an upstream keeps its FIFO place among blocked senders although its item did not exist when its turn came.
+ * So upstream never has more than `capacity` items outstanding, and items outside the buffer are bounded by that
+ * demand.
  *
  * requestMore() runs under its own WIP counter, because it is called from onNext (upstream's thread) and from the
  * channel's pump (the thread that freed a slot); `outstanding` and `pending` are atomics for the same reason.
@@ -38,6 +41,8 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
     private volatile int wip;
     private volatile boolean done;
     private volatile boolean demandQueued;
+    /** Slots the channel reserved for this upstream (FIFO turn granted); written by ChannelCore under its lock. */
+    volatile int reservations;
 
     ChannelSubscriber(ChannelCore core) {
         this.core = core;
@@ -151,8 +156,16 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
             Subscription s = upstream;
             if (!done && s != null && !core.isClosedForSend()) {
                 long inFlight = outstanding + pending;
-                long free = core.capacity - core.ring.size() - inFlight;
-                if (free > 0 && (inFlight == 0 || free >= batch)) {
+                int granted = reservations;
+                long free = granted > 0
+                        ? granted - outstanding  // our turn came: ask exactly for the reserved slots
+                        : core.capacity - core.ring.size() - core.reserved - inFlight;
+                if (granted > 0) {
+                    if (free > 0) {
+                        OUTSTANDING.getAndAdd(this, free);
+                        s.request(free);
+                    }
+                } else if (free > 0 && (inFlight == 0 || free >= batch)) {
                     OUTSTANDING.getAndAdd(this, free);
                     s.request(free);
                 } else if (free <= 0 && inFlight == 0 && !demandQueued) {

@@ -14,5 +14,11 @@ public enum UndeliveredReason {
      * be accepted because the channel had closed (or the upstream broke the demand protocol); the upstream cannot take
      * it back, so it is handed over here instead of being dropped silently.
      */
-    REJECTED
+    REJECTED,
+    /**
+     * A consumer took the item and then gave it back undelivered (a subscription cancelled between taking and
+     * delivering it, an iterator closed while holding the item reserved by {@code hasNext()}), but the channel had
+     * ended meanwhile: every other receiver has already seen the end, so nobody is left to receive it.
+     */
+    RETURNED_AFTER_END
 }
