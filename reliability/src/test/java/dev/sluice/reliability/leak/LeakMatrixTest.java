@@ -21,10 +21,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import reactor.core.publisher.Hooks;
+
 /**
  * The leak matrix, in the style of reactor-core's {@code OnDiscardShouldNotLeakTest}: for every pair of doors
  * (sending: blocking send, sendAsync, an upstream Publisher through asSubscriber; receiving: blocking receive, the
- * iterator, an asPublisher subscriber) race a terminal event (close, fail, cancel, the consumer detaching, the producer
+ * iterator, an asPublisher subscriber, a {@code ReactorChannels.flux} subscriber, repeated
+ * {@code ReactorChannels.receive} Monos) race a terminal event (close, fail, cancel, the consumer detaching, the producer
  * giving up) against the traffic, many rounds each. After each round, when every thread is done and a final
  * {@code cancel()} has swept the buffer, every accepted item must have been delivered or released exactly once and
  * every refused item neither (contract 1).
@@ -49,6 +52,11 @@ class LeakMatrixTest {
 
     @BeforeAll
     static void startWorkers() {
+        Hooks.onNextDropped(item -> {
+            if (item instanceof Tracked t) {
+                t.deliver("onNextDropped hook");
+            }
+        });
         AtomicInteger n = new AtomicInteger();
         workers = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "leak-worker-" + n.incrementAndGet());
@@ -59,6 +67,7 @@ class LeakMatrixTest {
 
     @AfterAll
     static void stopWorkers() throws InterruptedException {
+        Hooks.resetOnNextDropped();
         workers.shutdownNow();
         workers.awaitTermination(10, TimeUnit.SECONDS);
     }

@@ -11,8 +11,13 @@ import java.util.function.Function;
 import dev.sluice.ChannelClosedException;
 import dev.sluice.ChannelIterator;
 
+import dev.sluice.reactor.ReactorChannels;
+
+import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
+
+import reactor.core.publisher.Mono;
 
 /**
  * The receiving doors of the channel. Each consumer takes items until the channel ends or it is detached.
@@ -26,7 +31,19 @@ enum ReceiveDoor {
      * An {@code asPublisher()} subscriber requesting one item at a time from its own thread; abort =
      * {@code subscription.cancel()}.
      */
-    PUBLISHER(PublisherReceiver::new);
+    PUBLISHER(round -> new PublisherReceiver(round, round.channel.asPublisher(), "publisher")),
+    /**
+     * A subscriber of {@code ReactorChannels.flux(channel)}, requesting one item at a time from its own thread;
+     * abort = {@code subscription.cancel()}.
+     */
+    FLUX(round -> new PublisherReceiver(round, ReactorChannels.flux(round.channel)
+            .doOnDiscard(Tracked.class, t -> round.droppedByReactor(t, "flux discard hook")), "flux")),
+    /**
+     * One {@code ReactorChannels.receive(channel)} Mono after another, each subscribed from the consuming thread;
+     * abort = cancel the current Mono's subscription. For FLUX and MONO an item that Reactor discards because the
+     * subscriber cancelled at the instant of delivery counts as delivered (contract 1), through the discard hook.
+     */
+    MONO(MonoReceiver::new);
 
     private final Function<Round, Receiver> factory;
 
@@ -154,6 +171,8 @@ enum ReceiveDoor {
      */
     static final class PublisherReceiver implements Receiver, Subscriber<Tracked> {
         private final Round round;
+        private final Publisher<Tracked> source;
+        private final String kind;
         private final CountDownLatch done = new CountDownLatch(1);
         private final AtomicInteger handedOver = new AtomicInteger();
         private volatile Subscription subscription;
@@ -162,8 +181,10 @@ enum ReceiveDoor {
         private volatile boolean terminated;
         private volatile String outcome = "not started";
 
-        PublisherReceiver(Round round) {
+        PublisherReceiver(Round round, Publisher<Tracked> source, String kind) {
             this.round = round;
+            this.source = source;
+            this.kind = kind;
         }
 
         @Override
@@ -171,7 +192,7 @@ enum ReceiveDoor {
             worker = Thread.currentThread();
             try {
                 round.afterDeliver(0);
-                round.channel.asPublisher().subscribe(this);
+                source.subscribe(this);
                 int processed = 0;
                 for (;;) {
                     if (handedOver.get() > processed) {
@@ -207,7 +228,7 @@ enum ReceiveDoor {
 
         @Override
         public void onNext(Tracked item) {
-            round.delivered(item, "publisher");
+            round.delivered(item, kind);
             handedOver.incrementAndGet();
             LockSupport.unpark(worker);
         }
@@ -244,7 +265,113 @@ enum ReceiveDoor {
 
         @Override
         public String outcome() {
-            return "publisher: " + outcome;
+            return kind + ": " + outcome;
+        }
+    }
+
+    /* ---- Mono ---- */
+
+    /** Receives with one {@code ReactorChannels.receive} Mono after another until the channel ends. */
+    static final class MonoReceiver implements Receiver {
+        private final Round round;
+        private final CountDownLatch done = new CountDownLatch(1);
+        private volatile Subscription current;
+        private volatile Thread worker;
+        private volatile boolean aborted;
+        private volatile String outcome = "not started";
+
+        MonoReceiver(Round round) {
+            this.round = round;
+        }
+
+        @Override
+        public void run() {
+            worker = Thread.currentThread();
+            try {
+                round.afterDeliver(0);
+                Mono<Tracked> next = ReactorChannels.receive(round.channel)
+                        .doOnDiscard(Tracked.class, t -> round.droppedByReactor(t, "mono discard hook"));
+                while (!aborted) {
+                    OneShot shot = new OneShot();
+                    next.subscribe(shot);
+                    while (!shot.finished && !aborted) {
+                        LockSupport.park(this);
+                    }
+                    if (shot.item != null) {
+                        round.consumed();
+                    }
+                    if (shot.error != null) {
+                        outcome = "onError " + shot.error;
+                        return;
+                    }
+                    if (shot.finished && shot.item == null) {
+                        outcome = "empty: the channel completed";
+                        return;
+                    }
+                }
+                outcome = "cancelled";
+            } catch (Throwable t) {
+                round.unexpected.add(t);
+                outcome = "threw " + t;
+            } finally {
+                done.countDown();
+            }
+        }
+
+        @Override
+        public void abort() {
+            aborted = true;
+            Subscription s = current;
+            if (s != null) {
+                s.cancel();
+            }
+            LockSupport.unpark(worker);
+        }
+
+        @Override
+        public boolean awaitDone(long timeout, TimeUnit unit) throws InterruptedException {
+            return done.await(timeout, unit);
+        }
+
+        @Override
+        public String outcome() {
+            return "mono: " + outcome;
+        }
+
+        /** The subscriber of one receive Mono. */
+        final class OneShot implements Subscriber<Tracked> {
+            volatile Tracked item;
+            volatile Throwable error;
+            volatile boolean finished;
+
+            @Override
+            public void onSubscribe(Subscription s) {
+                current = s;
+                if (aborted) {
+                    s.cancel();
+                } else {
+                    s.request(1);
+                }
+            }
+
+            @Override
+            public void onNext(Tracked t) {
+                round.delivered(t, "mono");
+                item = t;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                error = t;
+                finished = true;
+                LockSupport.unpark(worker);
+            }
+
+            @Override
+            public void onComplete() {
+                finished = true;
+                LockSupport.unpark(worker);
+            }
         }
     }
 }

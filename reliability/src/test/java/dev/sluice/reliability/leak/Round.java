@@ -134,6 +134,22 @@ final class Round {
     }
 
     /**
+     * Records an item that Reactor dropped or discarded after the channel had passed it to a bridge subscriber's
+     * {@code onNext} (the downstream was cancelling at that instant). Contract 1 counts such an item as delivered:
+     * Reactor reports it through its hooks instead of losing it silently.
+     *
+     * @param item the item
+     * @param hook which Reactor hook reported it
+     */
+    void droppedByReactor(Object item, String hook) {
+        if (item instanceof Tracked t) {
+            t.deliver(hook);
+        } else {
+            unexpected.add(new AssertionError(hook + " reported a non-item: " + item));
+        }
+    }
+
+    /**
      * The consumer's work after a delivery, on the consuming thread: spin a little, then run the receiver hook.
      */
     void consumed() {
