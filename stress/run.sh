@@ -29,13 +29,20 @@ if [[ ! -f "$jar" || "${SLUICE_STRESS_REBUILD:-0}" == "1" ]]; then
     mvn -q -pl stress -am package -DskipTests
 fi
 
-# JDK 22+ warns about JNA's native access (jcstress pins threads through JNA): allow it for the host and the forks.
+# JDK 22+ warns about JNA's native access (jcstress pins threads through JNA): allow it for the host JVM (the forks
+# get the flag from jcstress itself).
 host_flags=()
-fork_flags=()
 feature="$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
 if [[ "${feature%%.*}" -ge 22 ]]; then
     host_flags+=(--enable-native-access=ALL-UNNAMED)
-    fork_flags+=(-jvmArgsPrepend --enable-native-access=ALL-UNNAMED)
+fi
+
+# The sanity preset runs each configuration for "0 ms": the two-actor races get a hundred samples or so, and the
+# Mode.Termination tests (lost wake-ups) get none at all. 200 ms per iteration gives them real samples for a few
+# seconds more per test. Later options win, so "-time N" on the command line overrides this.
+mode_flags=()
+if [[ "$mode" == "sanity" ]]; then
+    mode_flags+=(-iters 1 -time 200)
 fi
 
 # jcstress writes its result blob (jcstress-results-*.bin.gz) into the working directory: run inside target/.
@@ -43,7 +50,7 @@ cd stress/target
 rm -rf jcstress-results jcstress-results-*.bin.gz
 start=$(date +%s)
 set +e
-"$java" "${host_flags[@]}" -jar jcstress.jar -m "$mode" -r jcstress-results "${fork_flags[@]}" "$@"
+"$java" "${host_flags[@]}" -jar jcstress.jar -m "$mode" "${mode_flags[@]}" -r jcstress-results "$@"
 status=$?
 set -e
 echo "jcstress -m $mode finished in $(( $(date +%s) - start )) s with exit code $status" \
