@@ -1,8 +1,16 @@
 package dev.sluice.reliability.lincheck;
 
+import java.util.Objects;
+
 import dev.sluice.Channel;
 import dev.sluice.SendResult;
 
+import kotlin.Unit;
+import kotlin.reflect.KFunction;
+import kotlin.reflect.jvm.ReflectJvmMapping;
+
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
+import org.jetbrains.lincheck.datastructures.CustomScenarioDSLKt;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -27,6 +35,7 @@ public class CancelLincheckTest {
         LincheckSizes sizes = LincheckSizes.modelChecking(10, 300);
         new ModelCheckingOptions()
                 .loopBound(Integer.getInteger("lincheck.loopBound", 1_000))
+                .addCustomScenario(receiveDuringCancel())
                 .iterations(sizes.iterations)
                 .invocationsPerIteration(sizes.invocationsPerIteration)
                 .threads(2)
@@ -34,6 +43,41 @@ public class CancelLincheckTest {
                 .actorsBefore(2)
                 .actorsAfter(1)
                 .check(getClass());
+    }
+
+    /**
+     * The shape jcstress's {@code CancelVsTrySend} found, explored exhaustively first: one item buffered, then
+     * {@code trySend(6); tryReceive()} in one thread against {@code cancel()} in the other.
+     */
+    private static ExecutionScenario receiveDuringCancel() {
+        return CustomScenarioDSLKt.scenario(b -> {
+            b.initial(t -> {
+                t.actor(operation("trySend", int.class), 5);
+                return Unit.INSTANCE;
+            });
+            b.parallel(p -> {
+                p.thread(t -> {
+                    t.actor(operation("trySend", int.class), 6);
+                    t.actor(operation("tryReceive"));
+                    return Unit.INSTANCE;
+                });
+                p.thread(t -> {
+                    t.actor(operation("cancel"));
+                    return Unit.INSTANCE;
+                });
+                return Unit.INSTANCE;
+            });
+            return Unit.INSTANCE;
+        });
+    }
+
+    private static KFunction<?> operation(String name, Class<?>... parameterTypes) {
+        try {
+            return Objects.requireNonNull(
+                    ReflectJvmMapping.getKotlinFunction(CancelLincheckTest.class.getMethod(name, parameterTypes)));
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
