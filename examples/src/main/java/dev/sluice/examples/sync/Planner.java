@@ -1,0 +1,98 @@
+package dev.sluice.examples.sync;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Stage 2, the work of one hashing task: decides what to do with a {@link FileJob}.
+ *
+ * <p>Like rsync: without {@code --checksum} a file whose size and modification time match DST is skipped without
+ * reading it (the "quick check"); otherwise the source is hashed with SHA-256, which the writer checks its copy
+ * against. With {@code --checksum} a file of equal size is hashed on both sides and copied only if the digests differ.
+ * Runs on the hashing scheduler, many at once; it blocks on disk reads, so that scheduler is a bounded-elastic one,
+ * never Reactor's non-blocking {@code parallel()} threads. I/O errors become {@link Decision.Action#FAIL} decisions:
+ * one unreadable file never stops the run.
+ */
+final class Planner {
+    private final Path source;
+    private final Path target;
+    private final SyncOptions options;
+    private final AtomicBoolean cancelled;
+
+    Planner(Path source, Path target, SyncOptions options, AtomicBoolean cancelled) {
+        this.source = source;
+        this.target = target;
+        this.options = options;
+        this.cancelled = cancelled;
+    }
+
+    Decision decide(FileJob job) {
+        try {
+            return switch (job.kind()) {
+                case UNREADABLE -> Decision.fail(job, job.error());
+                case DIR -> decideDirectory(job);
+                case LINK -> decideLink(job);
+                case FILE -> decideFile(job);
+            };
+        } catch (IOException | UncheckedIOException e) {
+            return Decision.fail(job, Failures.describe(e));
+        }
+    }
+
+    private Decision decideDirectory(FileJob job) {
+        return Files.isDirectory(target.resolve(job.relative()), LinkOption.NOFOLLOW_LINKS)
+                ? Decision.skip(job) : Decision.copy(job, null);
+    }
+
+    private Decision decideLink(FileJob job) throws IOException {
+        Path dest = target.resolve(job.relative());
+        if (Files.isSymbolicLink(dest) && Files.readSymbolicLink(dest).equals(job.linkTarget())) {
+            return Decision.skip(job);
+        }
+        return Decision.copy(job, null);
+    }
+
+    private Decision decideFile(FileJob job) throws IOException {
+        Path src = source.resolve(job.relative());
+        BasicFileAttributes dest = attributesOrNull(target.resolve(job.relative()));
+        if (dest == null || !dest.isRegularFile() || dest.size() != job.size()) {
+            return Decision.copy(job, hashForCopy(src));
+        }
+        if (!options.checksum()) {
+            return sameTime(dest.lastModifiedTime(), job.mtime())
+                    ? Decision.skip(job) : Decision.copy(job, hashForCopy(src));
+        }
+        byte[] srcHash = Sha256.of(src, cancelled::get);
+        byte[] destHash = Sha256.of(target.resolve(job.relative()), cancelled::get);
+        if (!MessageDigest.isEqual(srcHash, destHash)) {
+            return Decision.copy(job, srcHash);
+        }
+        return sameTime(dest.lastModifiedTime(), job.mtime()) ? Decision.skip(job) : Decision.touch(job);
+    }
+
+    /* A dry run copies nothing, so it has nothing to verify: it reads the source only to hash with --checksum. */
+    private byte[] hashForCopy(Path src) throws IOException {
+        return options.dryRun() ? null : Sha256.of(src, cancelled::get);
+    }
+
+    /* Millisecond precision: what every file system we copy between can store. */
+    static boolean sameTime(FileTime a, FileTime b) {
+        return a.toMillis() == b.toMillis();
+    }
+
+    private static BasicFileAttributes attributesOrNull(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,355 @@
+package dev.sluice.examples.sync;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code sluice-sync SRC DST}: a one-way directory sync (a small rsync) built on bounded Sluice channels.
+ *
+ * <p>A blocking directory walker feeds a Reactor stage that hashes files in parallel and decides what changed, which
+ * feeds a legacy blocking writer through {@code ReactorChannels.throughBlocking}; every hand-off is a bounded channel,
+ * so the walk is paced by the disk writes. Without arguments it runs a demo: it generates a sample tree in a
+ * temporary directory, syncs it, syncs it again (nothing is copied the second time) and removes both trees.
+ *
+ * <p>Exit codes: 0 success; 1 some entries failed (the rest was synced); 2 bad arguments; 130 cancelled (Ctrl-C or
+ * SIGTERM: the shutdown hook cancels the pipeline through its channels and waits for it to stop, so DST holds no
+ * partial file).
+ */
+@Command(name = "sluice-sync", mixinStandardHelpOptions = true, version = "sluice-sync 0.1.0-SNAPSHOT",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {"One-way sync of SRC into DST through bounded Sluice channels:",
+            "  walker -> Reactor hashing (SHA-256) -> blocking writer -> summary",
+            "Files of equal size and modification time are skipped",
+            "(--checksum compares contents instead).",
+            "No SRC and DST: a demo on a generated tree, synced twice."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:success", "1:some entries failed", "2:bad arguments", "130:cancelled (Ctrl-C, SIGTERM)"})
+public final class SluiceSync implements Callable<Integer> {
+
+    /** The exit code for bad arguments and refused paths. */
+    static final int EXIT_USAGE = 2;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SRC", description = "the directory to copy from")
+    private Path source;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "DST",
+            description = "the directory to copy into (created if missing)")
+    private Path target;
+
+    @Option(names = "--capacity", paramLabel = "N", defaultValue = "64",
+            description = "capacity of each channel (default: ${DEFAULT-VALUE})")
+    private int capacity;
+
+    @Option(names = "--parallelism", paramLabel = "N",
+            description = "how many files are hashed at once (default: the number of CPUs)")
+    private Integer parallelism;
+
+    @Option(names = {"-c", "--checksum"}, description = "compare files by SHA-256, not by size and time")
+    private boolean checksum;
+
+    @Option(names = {"-n", "--dry-run"}, description = "show what would be done; write and delete nothing")
+    private boolean dryRun;
+
+    @Option(names = "--delete", description = "delete entries of DST that are not in SRC")
+    private boolean delete;
+
+    @Option(names = "--stats-json", paramLabel = "FILE", description = "also write the summary as JSON to FILE")
+    private Path statsJson;
+
+    @Option(names = "--bwlimit", paramLabel = "KIB", defaultValue = "0",
+            description = "limit the writer to KIB KiB/s (default: no limit)")
+    private long bwlimitKib;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
+            description = "demo only: seed of the generated tree (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--sample-mb", paramLabel = "MB", defaultValue = "200", hidden = true,
+            description = "demo only: size of the generated tree in MiB")
+    private long sampleMb;
+
+    @Option(names = "--progress", paramLabel = "MODE", hidden = true,
+            description = "auto, bar, plain or none (default: bar on a terminal, else plain lines)")
+    private String progressMode = "auto";
+
+    @Option(names = "--progress-interval-ms", paramLabel = "MS", defaultValue = "1000", hidden = true)
+    private long progressIntervalMs;
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final CountDownLatch done = new CountDownLatch(1);
+    private volatile SyncPipeline current;
+
+    private SluiceSync(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    /**
+     * Runs {@code sluice-sync} and exits with its exit code. A shutdown hook turns Ctrl-C and SIGTERM into a cancel of
+     * the running pipeline and exit code 130.
+     *
+     * @param args the command line
+     */
+    public static void main(String[] args) {
+        SluiceSync command = new SluiceSync(System.out, System.err);
+        Thread hook = new Thread(command::onSignal, "sluice-sync-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        int code;
+        try {
+            code = command.commandLine().execute(args);
+        } finally {
+            command.done.countDown();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shutdownInProgress) {
+            // a signal arrived: the hook is running and ends the JVM with 130 once we are done
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Runs the command in this JVM without a shutdown hook and without exiting (for tests).
+     *
+     * @return the exit code
+     */
+    static int execute(PrintStream out, PrintStream err, String... args) {
+        return new SluiceSync(out, err).commandLine().execute(args);
+    }
+
+    CommandLine commandLine() {
+        CommandLine cl = new CommandLine(this);
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setParameterExceptionHandler((ex, args) -> {
+            err.println("sluice-sync: " + ex.getMessage());
+            err.println("Try 'sluice-sync --help' for more information.");
+            return EXIT_USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
+            err.println("sluice-sync: error: " + Failures.describe(ex));
+            return 1;
+        });
+        return cl;
+    }
+
+    /* The shutdown hook: cancel through the channels, wait for the main thread to report, exit 130. */
+    private void onSignal() {
+        cancel();
+        try {
+            done.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        out.flush();
+        err.flush();
+        Runtime.getRuntime().halt(SyncReport.EXIT_CANCELLED);
+    }
+
+    /** Cancels the run in progress (sample generation or a pipeline); idempotent. */
+    void cancel() {
+        cancelled.set(true);
+        SyncPipeline pipeline = current;
+        if (pipeline != null) {
+            pipeline.cancel();
+        }
+    }
+
+    /** Parses nothing more: validates, then syncs or runs the demo. */
+    @Override
+    public Integer call() throws IOException {
+        SyncOptions options;
+        try {
+            options = options();
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+        if (source == null && target == null) {
+            return demo(options);
+        }
+        if (target == null) {
+            return usage("missing DST (give both SRC and DST, or neither for the demo)");
+        }
+        String refusal = checkPaths(source, target, options.delete());
+        if (refusal != null) {
+            return usage(refusal);
+        }
+        List<SyncReport> reports = new ArrayList<>();
+        int code = sync(source, target, options, reports);
+        writeJson(reports);
+        return code;
+    }
+
+    private SyncOptions options() {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("--capacity must be >= 1 but was " + capacity);
+        }
+        int threads = parallelism == null ? Runtime.getRuntime().availableProcessors() : parallelism;
+        if (threads < 1) {
+            throw new IllegalArgumentException("--parallelism must be >= 1 but was " + threads);
+        }
+        if (bwlimitKib < 0) {
+            throw new IllegalArgumentException("--bwlimit must be >= 0 but was " + bwlimitKib);
+        }
+        if (progressIntervalMs < 1) {
+            throw new IllegalArgumentException("--progress-interval-ms must be >= 1 but was " + progressIntervalMs);
+        }
+        if (sampleMb < 1) {
+            throw new IllegalArgumentException("--sample-mb must be >= 1 but was " + sampleMb);
+        }
+        Progress.Mode mode = switch (progressMode) {
+            case "auto" -> Progress.Mode.auto();
+            case "bar" -> Progress.Mode.BAR;
+            case "plain" -> Progress.Mode.PLAIN;
+            case "none" -> Progress.Mode.NONE;
+            default -> throw new IllegalArgumentException(
+                    "--progress must be auto, bar, plain or none but was " + progressMode);
+        };
+        return new SyncOptions(capacity, threads, checksum, dryRun, delete, bwlimitKib * 1024, mode,
+                progressIntervalMs);
+    }
+
+    /**
+     * Checks SRC and DST before anything is written.
+     *
+     * @return why the pair is refused, or {@code null}
+     */
+    static String checkPaths(Path source, Path target, boolean delete) {
+        if (!Files.exists(source)) {
+            return "SRC does not exist: " + source;
+        }
+        if (!Files.isDirectory(source)) {
+            return "SRC is not a directory: " + source;
+        }
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target)) {
+            return "DST exists and is not a directory: " + target;
+        }
+        Path src;
+        Path dst;
+        try {
+            src = source.toRealPath();
+            dst = realPathOfMaybeMissing(target);
+        } catch (IOException e) {
+            return "cannot resolve " + source + " or " + target + ": " + Failures.describe(e);
+        }
+        if (dst.equals(src)) {
+            return "SRC and DST are the same directory: " + src;
+        }
+        if (dst.startsWith(src)) {
+            return "DST " + target + " is inside SRC " + source + ": refusing to sync a tree into itself";
+        }
+        if (delete && src.startsWith(dst)) {
+            return "SRC " + source + " is inside DST " + target + ": --delete would delete the source";
+        }
+        return null;
+    }
+
+    /* DST may not exist yet: resolve its deepest existing ancestor, then append the rest. */
+    private static Path realPathOfMaybeMissing(Path path) throws IOException {
+        Path absolute = path.toAbsolutePath().normalize();
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        return existing.toRealPath().resolve(existing.relativize(absolute));
+    }
+
+    private int sync(Path src, Path dst, SyncOptions options, List<SyncReport> reports) throws IOException {
+        if (cancelled.get()) {
+            return SyncReport.EXIT_CANCELLED;
+        }
+        SyncPipeline pipeline = new SyncPipeline(src, dst, options, out);
+        current = pipeline;
+        if (cancelled.get()) {
+            pipeline.cancel(); // a signal arrived between the check above and 'current'
+        }
+        SyncReport report = pipeline.run();
+        current = null;
+        reports.add(report);
+        report.print(out);
+        out.flush();
+        return report.exitCode();
+    }
+
+    private int demo(SyncOptions options) throws IOException {
+        Path base = Files.createTempDirectory("sluice-sync-demo-");
+        Path src = base.resolve("src");
+        Path dst = base.resolve("dst");
+        List<SyncReport> reports = new ArrayList<>();
+        try {
+            out.printf("sluice-sync demo: generating a sample tree (seed %d, about %d MiB) in %s%n", seed, sampleMb,
+                    src);
+            long t0 = System.nanoTime();
+            SampleTree.Summary sample;
+            try {
+                sample = SampleTree.generate(src, seed, sampleMb * SampleTree.MIB, cancelled::get);
+            } catch (CancellationException e) {
+                out.println("sluice-sync demo: cancelled");
+                return SyncReport.EXIT_CANCELLED;
+            }
+            out.printf("  %d files, %d links, %d directories, %s in %s%n%n", sample.files(), sample.links(),
+                    sample.dirs(), Units.bytes(sample.bytes()), Units.millis(System.nanoTime() - t0));
+
+            out.println("run 1: sluice-sync " + src + " " + dst);
+            int first = sync(src, dst, options, reports);
+            if (first != 0) {
+                return first;
+            }
+            out.println();
+            out.println("run 2: the same again; nothing changed, so nothing is copied");
+            int second = sync(src, dst, options, reports);
+            if (second == 0) {
+                out.println();
+                out.println("sluice-sync demo: done; removing " + base);
+            }
+            return second;
+        } finally {
+            writeJson(reports);
+            try {
+                Deletion.deleteTree(base);
+            } catch (IOException | UncheckedIOException e) {
+                err.println("sluice-sync demo: could not remove " + base + ": " + Failures.describe(e));
+            }
+        }
+    }
+
+    private void writeJson(List<SyncReport> reports) throws IOException {
+        if (statsJson == null) {
+            return;
+        }
+        StringBuilder json = new StringBuilder("{\"runs\":[");
+        for (int i = 0; i < reports.size(); i++) {
+            json.append(i == 0 ? "" : ",").append(reports.get(i).toJson());
+        }
+        json.append("]}\n");
+        Files.writeString(statsJson, json, StandardCharsets.UTF_8);
+    }
+
+    private int usage(String message) {
+        err.println("sluice-sync: " + message);
+        err.println("Try 'sluice-sync --help' for more information.");
+        return EXIT_USAGE;
+    }
+}
