@@ -1,16 +1,9 @@
 package dev.sluice.reliability.lincheck;
 
-import java.util.Objects;
-
 import dev.sluice.Channel;
 import dev.sluice.SendResult;
 
-import kotlin.Unit;
-import kotlin.reflect.KFunction;
-import kotlin.reflect.jvm.ReflectJvmMapping;
-
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
-import org.jetbrains.lincheck.datastructures.CustomScenarioDSLKt;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -50,34 +43,10 @@ public class CancelLincheckTest {
      * {@code trySend(6); tryReceive()} in one thread against {@code cancel()} in the other.
      */
     private static ExecutionScenario receiveDuringCancel() {
-        return CustomScenarioDSLKt.scenario(b -> {
-            b.initial(t -> {
-                t.actor(operation("trySend", int.class), 5);
-                return Unit.INSTANCE;
-            });
-            b.parallel(p -> {
-                p.thread(t -> {
-                    t.actor(operation("trySend", int.class), 6);
-                    t.actor(operation("tryReceive"));
-                    return Unit.INSTANCE;
-                });
-                p.thread(t -> {
-                    t.actor(operation("cancel"));
-                    return Unit.INSTANCE;
-                });
-                return Unit.INSTANCE;
-            });
-            return Unit.INSTANCE;
-        });
-    }
-
-    private static KFunction<?> operation(String name, Class<?>... parameterTypes) {
-        try {
-            return Objects.requireNonNull(
-                    ReflectJvmMapping.getKotlinFunction(CancelLincheckTest.class.getMethod(name, parameterTypes)));
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException(e);
-        }
+        return Scenarios.of(CancelLincheckTest.class,
+                init -> init.op("trySend", 5),
+                t1 -> t1.op("trySend", 6).op("tryReceive"),
+                t2 -> t2.op("cancel"));
     }
 
     /**
