@@ -26,19 +26,19 @@ import reactor.core.publisher.Hooks;
 /**
  * The leak matrix, in the style of reactor-core's {@code OnDiscardShouldNotLeakTest}: for every pair of doors
  * (sending: blocking send, sendAsync, an upstream Publisher through asSubscriber; receiving: blocking receive, the
- * iterator, an asPublisher subscriber, a {@code ReactorChannels.flux} subscriber, repeated
- * {@code ReactorChannels.receive} Monos) race a terminal event (close, fail, cancel, the consumer detaching, the producer
- * giving up) against the traffic, many rounds each. After each round, when every thread is done and a final
- * {@code cancel()} has swept the buffer, every accepted item must have been delivered or released exactly once and
- * every refused item neither (contract 1).
+ * iterator, an asPublisher subscriber, a {@code ReactorChannels.flux} subscriber, repeated {@code
+ * ReactorChannels.receive} Monos) race a terminal event (close, fail, cancel, the consumer detaching, the producer
+ * giving up) against the traffic, many rounds each. After each round, when every thread is done and a final {@code
+ * cancel()} has swept the buffer, every accepted item must have been delivered or released exactly once and every
+ * refused item neither (contract 1).
  *
  * <p>Each round uses a fresh channel of capacity 1, 2 or 4 and 16 items; the consumer spins a little per item so the
- * sender keeps meeting a full buffer. The terminal event is fired from inside the traffic, so that it always races
- * the other thread's calls: by the sending thread after a random number (0 to 15) of accepted items or after it sent
- * all and closed the channel, or by the receiving thread after 0 to 16 deliveries, plus a random spin (receiver
- * aborts come from the sending thread, sender aborts from the receiving thread, channel-level events from either). Two worker threads are reused. Each cell
- * prints what its rounds covered, and fails if fewer than 1 round in 20 was cut mid-traffic (a race that never
- * happens tests nothing). Rounds per cell: {@code -Dleak.rounds} (default 2,500).
+ * sender keeps meeting a full buffer. The terminal event is fired from inside the traffic, so that it always races the
+ * other thread's calls: by the sending thread after a random number (0 to 15) of accepted items or after it sent all
+ * and closed the channel, or by the receiving thread after 0 to 16 deliveries, plus a random spin (receiver aborts
+ * come from the sending thread, sender aborts from the receiving thread, channel-level events from either). Two worker
+ * threads are reused. Each cell prints what its rounds covered, and fails if fewer than 1 round in 20 was cut
+ * mid-traffic (a race that never happens tests nothing). Rounds per cell: {@code -Dleak.rounds} (default 2,500).
  */
 class LeakMatrixTest {
 
