@@ -112,6 +112,11 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
     }
 
     @Override
+    public ChannelStats stats() {
+        return core.stats();
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;

@@ -93,8 +93,17 @@ final class ChannelCore {
     /** Returned to an iterator whose wait was ended by close(). */
     static final Object DETACHED = new Object();
 
-    /** Spins before parking (platform threads on a multiprocessor only), as LinkedTransferQueue does. */
-    static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 1 << 7 : 0;
+    private static final boolean MULTIPROCESSOR = Runtime.getRuntime().availableProcessors() > 1;
+    /**
+     * Before queueing, a platform thread on a multiprocessor retries the lock-free path while it spins
+     * (Thread.onSpinWait, ~20 ns each here) and then yields: together about the cost of one park/unpark round trip
+     * (~10 us for platform threads on Linux VMs), so a short wait never pays for a park, and a long one pays at most
+     * twice. Virtual threads neither spin nor yield: their park is cheap and their carrier has other work.
+     */
+    static final int SPIN_TRIES = MULTIPROCESSOR ? 1 << 8 : 0;
+    static final int YIELD_TRIES = MULTIPROCESSOR ? 1 << 4 : 0;
+    /** After queueing, a waiter spins this long on its state before it parks. */
+    static final int SPINS = MULTIPROCESSOR ? 1 << 7 : 0;
     /** Below this remaining time a timed wait spins instead of parking. */
     static final long SPIN_FOR_TIMEOUT_THRESHOLD = 1023L;
 
@@ -215,7 +224,8 @@ final class ChannelCore {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        int spins = spinsForCurrentThread();
+        int tries = 0;
+        int limit = -1;
         for (;;) {
             if (sendFastPathOpen()) {
                 int r = ring.offer(item);
@@ -227,10 +237,15 @@ final class ChannelCore {
                     throw closedForSend();
                 }
             }
-            if (spins-- <= 0 || nanos == 0) {
+            if (nanos == 0) {
                 break;
             }
-            Thread.onSpinWait();
+            if (limit < 0) {
+                limit = backoffLimitForCurrentThread();
+            }
+            if (!backoff(tries++, limit)) {
+                break;
+            }
         }
         SendWaiter w;
         List<Object> signals;
@@ -521,7 +536,8 @@ final class ChannelCore {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        int spins = spinsForCurrentThread();
+        int tries = 0;
+        int limit = -1;
         for (;;) {
             if ((receiveWaiters | returnedCount) == 0) {
                 Object item = ring.poll();
@@ -530,10 +546,15 @@ final class ChannelCore {
                     return item;
                 }
             }
-            if (spins-- <= 0 || nanos == 0 || mode != OPEN) {
+            if (nanos == 0 || mode != OPEN) {
                 break;
             }
-            Thread.onSpinWait();
+            if (limit < 0) {
+                limit = backoffLimitForCurrentThread();
+            }
+            if (!backoff(tries++, limit)) {
+                break;
+            }
         }
         ReceiveWaiter w;
         Object item = null;
@@ -1058,9 +1079,7 @@ final class ChannelCore {
                     progress = true;
                 }
                 sendQueue.pollFirst();
-                if (sw.kind != SendWaiter.UPSTREAM_DEMAND) {
-                    SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - sw.since);
-                }
+                SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - sw.since);
                 sw.state = Waiter.DONE;
                 signals.add(sw);
             }
@@ -1192,6 +1211,24 @@ final class ChannelCore {
         } catch (ReflectiveOperationException e) {
             return null; // JDK 17: no virtual threads
         }
+    }
+
+    /** How many lock-free retries the current thread makes before it queues: 0 for virtual threads. */
+    static int backoffLimitForCurrentThread() {
+        return spinsForCurrentThread() == 0 ? 0 : SPIN_TRIES + YIELD_TRIES;
+    }
+
+    /** One step of the pre-queue backoff: spin first, then yield; false once the caller should queue. */
+    static boolean backoff(int tries, int limit) {
+        if (tries >= limit) {
+            return false;
+        }
+        if (tries < SPIN_TRIES) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+        return true;
     }
 
     /** Virtual threads never spin (their carrier has better things to do); platform threads spin briefly. */

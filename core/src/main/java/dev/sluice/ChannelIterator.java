@@ -37,6 +37,14 @@ public interface ChannelIterator<T> extends Iterator<T>, AutoCloseable {
     boolean hasNext(Duration timeout) throws InterruptedException;
 
     /**
+     * A snapshot of the counters of the channel this iterator reads, as {@link Channel#stats()}: lets code that was
+     * handed only an iterator (a blocking stage, say) report the backpressure of its input.
+     *
+     * @return the channel's current statistics
+     */
+    ChannelStats stats();
+
+    /**
      * Detaches this consumer from the channel; idempotent and callable from any thread.
      */
     @Override

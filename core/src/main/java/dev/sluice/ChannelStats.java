@@ -20,8 +20,9 @@ package dev.sluice;
  * @param undelivered items passed to the undelivered handler since creation
  * @param peakSize the highest occupancy observed (equals {@code capacity} once a sender found the buffer full;
  *        otherwise sampled by senders every few items and by each {@code stats()} call)
- * @param senderBlockedNanos total time senders spent waiting for a slot (blocked {@code send} calls and pending
- *        {@code sendAsync} futures), in nanoseconds: the backpressure the channel applied
+ * @param senderBlockedNanos total time senders spent waiting in the send queue for a slot (blocked {@code send}
+ *        calls, pending {@code sendAsync} futures, upstream items and upstream demand), in nanoseconds: the
+ *        backpressure the channel applied
  * @param callbackFailures exceptions thrown by user callbacks ({@code onNext}, the undelivered handler) that were
  *        logged and absorbed
  */

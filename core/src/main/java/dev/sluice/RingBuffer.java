@@ -113,7 +113,8 @@ final class RingBuffer extends RingBufferPad2 {
                 if (p - capacity >= consumerIndexVolatile()) {
                     return FULL;
                 }
-                Thread.onSpinWait();
+                // a consumer is between claiming and freeing this slot: a few instructions; retry (no
+                // Thread.onSpinWait here: this runs on non-blocking threads, where BlockHound reports it)
             }
             // seq > p: another producer claimed p; retry with a fresh index
         }

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import dev.sluice.Channel;
+import dev.sluice.ChannelIterator;
 import dev.sluice.ChannelSender;
 import dev.sluice.reactor.ReactorChannels;
 import reactor.core.Disposable;
@@ -63,6 +64,7 @@ final class SyncPipeline {
     private final CountDownLatch writerStopped = new CountDownLatch(1);
     private final AtomicBoolean writerStarted = new AtomicBoolean();
     private final AtomicReference<ChannelSender<Outcome>> writerOut = new AtomicReference<>();
+    private final AtomicReference<ChannelIterator<Decision>> writerIn = new AtomicReference<>();
     private final AtomicLong undelivered = new AtomicLong();
     private final Channel<FileJob> scan;
     private volatile Disposable subscription;
@@ -130,6 +132,7 @@ final class SyncPipeline {
                             (in, writerSends) -> {                                               // 3: write
                                 writerStarted.set(true);
                                 writerOut.set(writerSends);
+                                writerIn.set(in);
                                 try {
                                     writer.run(in, writerSends);
                                 } finally {
@@ -232,9 +235,11 @@ final class SyncPipeline {
 
     private SyncReport report(long elapsed, String abort) {
         ChannelSender<Outcome> done = writerOut.get();
+        ChannelIterator<Decision> write = writerIn.get();
         List<SyncReport.ChannelReport> channels = List.of(
                 new SyncReport.ChannelReport("scan", "walker->hashers", options.capacity(), scan.stats()),
-                new SyncReport.ChannelReport("write", "hashers->writer", options.capacity(), null),
+                new SyncReport.ChannelReport("write", "hashers->writer", options.capacity(),
+                        write == null ? null : write.stats()),
                 new SyncReport.ChannelReport("done", "writer->summary", options.capacity(),
                         done == null ? null : done.stats()));
         return new SyncReport(source, target, options, counters.scannedFiles.sum(), counters.scannedDirs.sum(),

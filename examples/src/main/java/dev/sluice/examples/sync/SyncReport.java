@@ -80,7 +80,7 @@ record SyncReport(Path source, Path target, SyncOptions options, long filesScann
             ChannelStats s = c.stats();
             if (s == null) {
                 out.printf(Locale.ROOT, "  %-7s %-16s %8d %6s %16s %22s%n", c.name(), c.arrow(), c.capacity(), "-",
-                        "-", "(inside the operator)");
+                        "-", "(stage not started)");
             } else {
                 out.printf(Locale.ROOT, "  %-7s %-16s %8d %6d %16s %22s%n", c.name(), c.arrow(), s.capacity(),
                         s.peakSize(), Units.millis(s.senderBlockedNanos()),
