@@ -56,8 +56,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Ownership (contract 1). Only the thread that removes an item from the ring (or from `returned`) may deliver or
  * discard it. pumpLocked() removes an item only to hand it to a waiter in the same step. A consumer that removed an
  * item but can no longer deliver it (a subscription cancelled in between, an iterator closed) puts it back with
- * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. After
- * cancel() every remover discards what it removes to the undelivered handler. An item given back after the channel
+ * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. cancel()
+ * stops consumers atomically (ring.cancelConsumers(): their polls then find nothing) and then removes and discards
+ * what is left; any thread may help with that (discardAll), each item once. An item given back after the channel
  * ended (receivers already saw the end: an item taken out is not counted as "buffered" when deciding the end) goes
  * to the undelivered handler as RETURNED_AFTER_END, so it is never stranded in an ended channel.
  *
@@ -497,22 +498,8 @@ final class ChannelCore {
                 lock.unlock();
             }
         }
-        if (item != null && (item = deliverable(item)) != null) {
+        if (item != null) {
             afterRemove();
-        }
-        return item;
-    }
-
-    /**
-     * A remover's check after taking an item without the lock: once cancel() has taken effect the item is discarded
-     * (by this thread, its remover), as cancel promises for everything still buffered.
-     *
-     * @return the item, or null if it was discarded
-     */
-    private Object deliverable(Object item) {
-        if (mode == CANCELLED) {
-            undeliver(item, UndeliveredReason.CANCELLED, true);
-            return null;
         }
         return item;
     }
@@ -553,9 +540,6 @@ final class ChannelCore {
             if ((receiveWaiters | returnedCount) == 0) {
                 Object item = ring.poll();
                 if (item != null) {
-                    if (deliverable(item) == null) {
-                        return END;
-                    }
                     afterRemove();
                     return item;
                 }
@@ -600,9 +584,6 @@ final class ChannelCore {
         signal(signals);
         if (w == null) {
             if (item != END) {
-                if (deliverable(item) == null) {
-                    return END;
-                }
                 afterRemove();
             }
             return item;
@@ -697,6 +678,9 @@ final class ChannelCore {
 
     // assert lock.isHeldByCurrentThread();
     private Object pollLocked() {
+        if (mode == CANCELLED) {
+            return null; // what is left belongs to the discarding thread
+        }
         if (returnedCount != 0) {
             Object item = returned.pollFirst();
             returnedCount = returned.size();
@@ -782,9 +766,6 @@ final class ChannelCore {
         if ((receiveWaiters | returnedCount) == 0) {
             Object item = ring.poll();
             if (item != null) {
-                if (deliverable(item) == null) {
-                    return END;
-                }
                 afterRemove();
                 return item;
             }
@@ -814,9 +795,6 @@ final class ChannelCore {
             lock.unlock();
         }
         if (item != null && item != END) {
-            if (deliverable(item) == null) {
-                return END;
-            }
             afterRemove();
             return item;
         }
@@ -900,12 +878,13 @@ final class ChannelCore {
             if (returnedCount != 0) {
                 lock.lock();
                 try {
-                    item = pollLocked();
+                    item = returned.pollFirst();
+                    returnedCount = returned.size();
                 } finally {
                     lock.unlock();
                 }
             } else {
-                item = ring.poll();
+                item = ring.pollToDiscard();
             }
             if (item == null) {
                 return;
@@ -955,6 +934,7 @@ final class ChannelCore {
             }
             mode = CANCELLED;
             ring.close();
+            ring.cancelConsumers();
             reserved = 0;
             failSendersLocked(signals);
             signals.addAll(upstreams);

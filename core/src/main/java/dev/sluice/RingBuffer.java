@@ -23,7 +23,10 @@ import java.lang.invoke.VarHandle;
  *
  * The producer index word is (count << 1) | CLOSED. close() sets the bit atomically, so after it no producer can
  * claim an index: the final count of accepted items is fixed, and "closed and drained" is exactly
- * consumerIndex == producerCount. Items claimed before the close are still published and delivered.
+ * consumerCount == producerCount. Items claimed before the close are still published and delivered. Likewise the
+ * consumer index word is (count << 1) | CANCELLED: cancelConsumers() sets the bit, after which consumers' polls find
+ * nothing (their CAS fails on the changed word) and only pollToDiscard() removes items, so every removal is
+ * unambiguously before the cancel (deliver it) or after it (discard it).
  *
  * Capacity is exact (not rounded to a power of two): slot = index % capacity, or index & mask when the capacity is
  * a power of two.
@@ -48,7 +51,7 @@ abstract class RingBufferPad1 extends RingBufferProducerIndex {
 }
 
 abstract class RingBufferConsumerIndex extends RingBufferPad1 {
-    /** Count of removed items. Written only by CAS. */
+    /** (removed count << 1) | CANCELLED bit. Written only by CAS / getAndBitwiseOr. */
     volatile long consumerIndex;
 }
 
@@ -64,6 +67,8 @@ final class RingBuffer extends RingBufferPad2 {
 
     /** The closed bit of the producer index word. */
     static final long CLOSED_BIT = 1L;
+    /** The cancelled bit of the consumer index word. */
+    static final long CANCELLED_BIT = 1L;
 
     final int capacity;
     private final int mask;            // capacity - 1 when a power of two, else -1
@@ -109,7 +114,7 @@ final class RingBuffer extends RingBufferPad2 {
                 }
             } else if (seq < free) {
                 // The slot still holds the previous lap's element: full, unless a consumer is freeing it right now.
-                if (p - capacity >= consumerIndexVolatile()) {
+                if (p - capacity >= consumerCount()) {
                     return FULL;
                 }
                 // a consumer is between claiming and freeing this slot: a few instructions; retry (no
@@ -120,19 +125,36 @@ final class RingBuffer extends RingBufferPad2 {
     }
 
     /**
-     * Removes the head element if it is published.
+     * Removes the head element, for a consumer: nothing once {@link #cancelConsumers()} took effect.
      *
-     * @return the element, or null if the buffer is empty or the head is claimed but not yet published
+     * @return the element, or null if the buffer is empty or consumers were cancelled
      */
     Object poll() {
+        return poll(false);
+    }
+
+    /**
+     * Removes the head element even after {@link #cancelConsumers()}: for the thread that discards what is left.
+     *
+     * @return the element, or null if the buffer is empty
+     */
+    Object pollToDiscard() {
+        return poll(true);
+    }
+
+    private Object poll(boolean discarding) {
         final long[] sequences = this.sequences;
         for (;;) {
-            long c = consumerIndexVolatile();
+            long word = consumerIndexVolatile();
+            if ((word & CANCELLED_BIT) != 0 && !discarding) {
+                return null;
+            }
+            long c = word >>> 1;
             int i = slot(c);
             long seq = seqAcquire(sequences, i);
             long published = (c << 1) + 1;
             if (seq == published) {
-                if (casConsumerIndex(c, c + 1)) {
+                if (casConsumerIndex(word, word + 2)) {
                     Object e = elementPlain(i);
                     setElementPlain(i, null);
                     setSeqRelease(sequences, i, (c + capacity) << 1);
@@ -164,15 +186,23 @@ final class RingBuffer extends RingBufferPad2 {
     }
 
     long consumerCount() {
-        return consumerIndexVolatile();
+        return consumerIndexVolatile() >>> 1;
+    }
+
+    /**
+     * Stops consumers: after this, poll() finds nothing and only pollToDiscard() removes items. A poll that removed
+     * an item did so before this call (its CAS saw the bit clear), so it may still deliver it.
+     */
+    void cancelConsumers() {
+        CONSUMER_INDEX.getAndBitwiseOr(this, CANCELLED_BIT);
     }
 
     /** Items claimed and not yet removed; exact at quiescence, never negative, never above capacity. */
     int size() {
         for (;;) {
-            long before = consumerIndexVolatile();
+            long before = consumerCount();
             long p = producerIndexVolatile() >>> 1;
-            long after = consumerIndexVolatile();
+            long after = consumerCount();
             if (before == after) {
                 return (int) Math.max(0, Math.min(capacity, p - after));
             }
@@ -181,7 +211,7 @@ final class RingBuffer extends RingBufferPad2 {
 
     /** True when no element is claimed or published: every accepted item was removed. */
     boolean isEmpty() {
-        return consumerIndexVolatile() >= (producerIndexVolatile() >>> 1);
+        return consumerCount() >= (producerIndexVolatile() >>> 1);
     }
 
     /* ---- VarHandle mechanics ---- */
