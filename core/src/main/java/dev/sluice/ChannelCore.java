@@ -933,8 +933,8 @@ final class ChannelCore {
                 return;
             }
             mode = CANCELLED;
+            ring.cancelConsumers(); // first: a sender that sees the ring closed can no longer receive a buffered item
             ring.close();
-            ring.cancelConsumers();
             reserved = 0;
             failSendersLocked(signals);
             signals.addAll(upstreams);
