@@ -56,8 +56,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Ownership (contract 1). Only the thread that removes an item from the ring (or from `returned`) may deliver or
  * discard it. pumpLocked() removes an item only to hand it to a waiter in the same step. A consumer that removed an
  * item but can no longer deliver it (a subscription cancelled in between, an iterator closed) puts it back with
- * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. After
- * cancel() every remover discards what it removes to the undelivered handler. An item given back after the channel
+ * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. cancel()
+ * stops consumers atomically (ring.cancelConsumers(): their polls then find nothing) and then removes and discards
+ * what is left; any thread may help with that (discardAll), each item once. An item given back after the channel
  * ended (receivers already saw the end: an item taken out is not counted as "buffered" when deciding the end) goes
  * to the undelivered handler as RETURNED_AFTER_END, so it is never stranded in an ended channel.
  *
@@ -486,19 +487,16 @@ final class ChannelCore {
     /* ---- receiving ---- */
 
     Object tryReceive() {
-        if ((receiveWaiters | returnedCount) == 0) {
-            Object item = ring.poll();
-            if (item != null) {
-                afterRemove();
-            }
-            return item;
-        }
         Object item;
-        lock.lock();
-        try {
-            item = receiveQueue.isEmpty() ? pollLocked() : null;
-        } finally {
-            lock.unlock();
+        if ((receiveWaiters | returnedCount) == 0) {
+            item = ring.poll();
+        } else {
+            lock.lock();
+            try {
+                item = receiveQueue.isEmpty() ? pollLocked() : null;
+            } finally {
+                lock.unlock();
+            }
         }
         if (item != null) {
             afterRemove();
@@ -680,6 +678,9 @@ final class ChannelCore {
 
     // assert lock.isHeldByCurrentThread();
     private Object pollLocked() {
+        if (mode == CANCELLED) {
+            return null; // what is left belongs to the discarding thread
+        }
         if (returnedCount != 0) {
             Object item = returned.pollFirst();
             returnedCount = returned.size();
@@ -877,12 +878,13 @@ final class ChannelCore {
             if (returnedCount != 0) {
                 lock.lock();
                 try {
-                    item = pollLocked();
+                    item = returned.pollFirst();
+                    returnedCount = returned.size();
                 } finally {
                     lock.unlock();
                 }
             } else {
-                item = ring.poll();
+                item = ring.pollToDiscard();
             }
             if (item == null) {
                 return;
@@ -931,6 +933,7 @@ final class ChannelCore {
                 return;
             }
             mode = CANCELLED;
+            ring.cancelConsumers(); // first: a sender that sees the ring closed can no longer receive a buffered item
             ring.close();
             reserved = 0;
             failSendersLocked(signals);

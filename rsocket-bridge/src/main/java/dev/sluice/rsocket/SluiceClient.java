@@ -1,0 +1,204 @@
+package dev.sluice.rsocket;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.sluice.Channel;
+import dev.sluice.ChannelReceiver;
+import dev.sluice.ChannelSender;
+import dev.sluice.UndeliveredHandler;
+import io.netty.handler.ssl.SslContext;
+import io.rsocket.RSocket;
+import io.rsocket.core.RSocketConnector;
+import io.rsocket.exceptions.RejectedSetupException;
+import io.rsocket.transport.netty.client.TcpClientTransport;
+import io.rsocket.util.DefaultPayload;
+import reactor.netty.tcp.TcpClient;
+
+/**
+ * A connection to a {@link SluiceServer}: local views of its named channels.
+ *
+ * <p>{@link #receiver} gives a local {@link ChannelReceiver} fed by the remote channel: a local bounded channel whose
+ * free capacity is the only demand sent to the server, so a slow local consumer stops the server from taking items
+ * out. {@link #sender} gives a local {@link ChannelSender} whose items are pumped to the server only as the server's
+ * channel accepts them. Both are ordinary Sluice channels locally: blocking, future and Reactive Streams doors, the
+ * same close/fail/cancel rules. See {@link SluiceServer} for the delivery guarantee.
+ *
+ * <p>One connection carries any number of receivers and senders. Thread-safe. {@link #close()} closes the
+ * connection: receivers drain what they already hold and then fail with a {@link RemoteChannelException}; senders
+ * fail.
+ *
+ * <pre>{@code
+ * try (SluiceClient client = SluiceClient.connect("127.0.0.1", port, ClientOptions.token(secret))) {
+ *     ChannelSender<String> out = client.sender("jobs", Codec.utf8());
+ *     out.send("job-1");
+ *     out.close();                                   // ends this producer; the server's channel stays open
+ *     ChannelReceiver<Delivery<String>> in = client.receiver("results", Codec.utf8(), 64);
+ *     Delivery<String> d = in.receive();             // d.redelivered(): may be a duplicate
+ * }
+ * }</pre>
+ */
+public final class SluiceClient implements AutoCloseable {
+
+    private final RSocket rsocket;
+    private final String address;
+    private final ClientOptions options;
+    private final AtomicLong consumerIds = new AtomicLong();
+
+    private SluiceClient(RSocket rsocket, String address, ClientOptions options) {
+        this.rsocket = rsocket;
+        this.address = address;
+        this.options = options;
+    }
+
+    /**
+     * Connects and presents the token; returns once the server has accepted it.
+     *
+     * @param host the server's host
+     * @param port the server's port
+     * @param options the token and other options
+     * @return the connected client
+     * @throws NullPointerException if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code port} is outside [1, 65535]
+     * @throws RemoteChannelException if the connection fails or the server rejects the token
+     */
+    public static SluiceClient connect(String host, int port, ClientOptions options) {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(options, "options");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be in [1, 65535] but was " + port);
+        }
+        String address = host + ":" + port;
+        TcpClient tcp = TcpClient.create().host(host).port(port);
+        SslContext tls = options.tls();
+        if (tls != null) {
+            tcp = tcp.secure(spec -> spec.sslContext(tls));
+        }
+        RSocket rsocket;
+        try {
+            rsocket = RSocketConnector.create()
+                    .setupPayload(DefaultPayload.create(options.token().getBytes(StandardCharsets.UTF_8)))
+                    .maxInboundPayloadSize(options.maxFrameSize())
+                    .interceptors(options.interceptors)
+                    .connect(TcpClientTransport.create(tcp, options.maxFrameSize()))
+                    .block(options.connectTimeout());
+        } catch (RuntimeException e) {
+            throw new RemoteChannelException("cannot connect to " + address + ": " + e.getMessage(), e);
+        }
+        try {
+            // SETUP has no answer: a request/response round trip tells whether the token was accepted
+            Objects.requireNonNull(rsocket, "rsocket").requestResponse(Wire.hello()).block(options.connectTimeout());
+        } catch (RuntimeException e) {
+            rsocket.dispose();
+            Throwable cause = e instanceof RejectedSetupException || e.getCause() == null ? e : e.getCause();
+            if (cause instanceof RejectedSetupException) {
+                throw new RemoteChannelException(address + " rejected the connection: " + cause.getMessage(), cause);
+            }
+            throw new RemoteChannelException("handshake with " + address + " failed: " + e, e);
+        }
+        return new SluiceClient(rsocket, address, options);
+    }
+
+    /**
+     * Becomes a competing consumer of the server's channel {@code name}, through a local channel of
+     * {@code localCapacity}. The server sends no more items than the local channel has free slots.
+     *
+     * <p>The returned receiver completes when the remote channel has ended and every item taken by remote consumers
+     * is acknowledged or redelivered. It fails with a {@link RemoteChannelException} (as the cause of the
+     * {@link dev.sluice.ChannelClosedException}) if the name is unknown, an item cannot be decoded, or the connection
+     * breaks, after the items already received locally. Cancelling it ({@link ChannelReceiver#cancel()}) stops the
+     * remote stream; items already in the local buffer are then discarded, as with any Sluice channel.
+     *
+     * @param name the channel name on the server
+     * @param codec decodes its items
+     * @param localCapacity the local buffer, at least 1: the most items requested and not yet received
+     * @param <T> the item type
+     * @return a local receiver of deliveries
+     * @throws NullPointerException if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code localCapacity < 1}
+     */
+    public <T> ChannelReceiver<Delivery<T>> receiver(String name, Codec<T> codec, int localCapacity) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(codec, "codec");
+        if (localCapacity < 1) {
+            throw new IllegalArgumentException("localCapacity must be >= 1 but was " + localCapacity);
+        }
+        Channel<Delivery<T>> local = Channel.bounded(localCapacity);
+        new RemoteReceiver<>(rsocket, name, codec, consumerIds.incrementAndGet(), options.ackBatch(), local).start();
+        return local.receiver();
+    }
+
+    /**
+     * A remote producer into the server's channel {@code name}, through a local channel of 256 items.
+     *
+     * @param name the channel name on the server
+     * @param codec encodes its items
+     * @param <T> the item type
+     * @return a local sender
+     * @throws NullPointerException if an argument is {@code null}
+     * @see #sender(String, Codec, int, UndeliveredHandler)
+     */
+    public <T> ChannelSender<T> sender(String name, Codec<T> codec) {
+        return sender(name, codec, 256, (item, reason) -> { });
+    }
+
+    /**
+     * A remote producer into the server's channel {@code name}, through a local channel of {@code localCapacity}.
+     *
+     * <p>Items leave the local channel only as the server asks for them, which it does as its channel accepts them.
+     * Closing the sender sends what is buffered and then ends this producer; the server's channel stays open. If the
+     * stream fails (unknown name, the server refused or could not decode an item, the connection broke) the local
+     * channel fails and is cancelled: sends throw {@link dev.sluice.ChannelClosedException}, and every item that the
+     * server has not confirmed (sent but unconfirmed, then still buffered, in order) goes to {@code onUnconfirmed}
+     * with {@link dev.sluice.UndeliveredReason#CANCELLED}. An unconfirmed item that was on the wire may still have been
+     * accepted by the server (at least once if the caller resends it).
+     *
+     * @param name the channel name on the server
+     * @param codec encodes its items
+     * @param localCapacity the local buffer, at least 1
+     * @param onUnconfirmed receives the items the server did not confirm when the stream fails
+     * @param <T> the item type
+     * @return a local sender
+     * @throws NullPointerException if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code localCapacity < 1}
+     */
+    public <T> ChannelSender<T> sender(String name, Codec<T> codec, int localCapacity,
+            UndeliveredHandler<? super T> onUnconfirmed) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(codec, "codec");
+        Objects.requireNonNull(onUnconfirmed, "onUnconfirmed");
+        if (localCapacity < 1) {
+            throw new IllegalArgumentException("localCapacity must be >= 1 but was " + localCapacity);
+        }
+        Channel<T> local = Channel.<T>builder().capacity(localCapacity).onUndelivered(onUnconfirmed).build();
+        new RemoteSender<>(rsocket, name, codec, local, onUnconfirmed).start();
+        return local.sender();
+    }
+
+    /**
+     * Tells whether the connection is closed.
+     *
+     * @return {@code true} once closed or broken
+     */
+    public boolean isClosed() {
+        return rsocket.isDisposed();
+    }
+
+    /**
+     * Closes the connection. Idempotent.
+     */
+    @Override
+    public void close() {
+        rsocket.dispose();
+    }
+
+    RSocket rsocket() {
+        return rsocket;
+    }
+
+    @Override
+    public String toString() {
+        return "SluiceClient[" + address + (isClosed() ? ", closed]" : "]");
+    }
+}
