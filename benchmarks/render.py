@@ -9,7 +9,7 @@ RESULTS_DIR holds env.json and jdk17/*.json, jdk25/*.json. With --readme the blo
 
 Units: ns per item (lower is better). The H shape (S1a) reports pollsMade in ops/us: ns/item = 1000 / pollsMade.
 ratio = peer ns / Sluice ns, so > 1 means Sluice is faster. "~" marks ratios whose 99.9% confidence intervals
-overlap (not distinguishable). B/op comes from -prof gc (gc.alloc.rate.norm); for S1a it is bytes per item moved.
+overlap (not distinguishable); without a CI (fewer than 3 iterations) the iteration range is shown. B/op comes from -prof gc (gc.alloc.rate.norm); for S1a it is bytes per item moved.
 """
 import argparse
 import glob
@@ -98,6 +98,20 @@ class Row:
                 p = pm["scorePercentiles"]
                 self.percentiles = (num(p.get("50.0")), num(p.get("99.0")), num(p.get("99.9")))
         self.group = group_of(self)
+        # Spread of the measurement iterations (all forks), shown when JMH gives no CI (fewer than 3 iterations).
+        raw = (sec.get("pollsMade") or {}).get("rawData") if self.cls == "S1aHot" else pm.get("rawData")
+        values = [v for fork in (raw or []) for v in fork]
+        if self.cls == "S1aHot":
+            values = [1000.0 / v for v in values if v > 0]
+        self.spread = (min(values), max(values)) if len(values) >= 2 else None
+
+    def score(self):
+        """The ns value with its 99.9% CI, or the range of iterations when JMH gives no CI."""
+        if not math.isnan(self.err):
+            return f"{fnum(self.ns)} ±{fnum(self.err)}"
+        if self.spread:
+            return f"{fnum(self.ns)} ({fnum(self.spread[0])}-{fnum(self.spread[1])})"
+        return f"{fnum(self.ns)} ±?"
 
     def label(self):
         parts = [SCENARIOS.get(self.cls, (self.cls,))[0]]
@@ -170,7 +184,7 @@ def grouped(rows):
 
 
 def summary_table(groups):
-    out = ["| Scenario (params, JDK) | Sluice ns/item ±CI | ABQ | ABQ/Sluice | best peer (name: ns) | best/Sluice "
+    out = ["| Scenario (params, JDK) | Sluice ns/item ±CI (or range) | ABQ | ABQ/Sluice | best peer (name: ns) | best/Sluice "
            "| floor (busy spin) | Sluice/floor | Sluice B/op |",
            "|---|---|---|---|---|---|---|---|---|"]
     for (cls, label), rs in groups:
@@ -189,7 +203,7 @@ def summary_table(groups):
             floor_ratio = f"{o_ns / f_ns:.1f}" if f_ns else "?"
         best = min(peers, key=lambda r: r.ns) if peers else None
         metric = ours.percentiles[0] if ours.percentiles else ours.ns
-        ours_txt = (f"p50 {fnum(metric)}" if ours.percentiles else f"{fnum(ours.ns)} ±{fnum(ours.err)}")
+        ours_txt = f"p50 {fnum(metric)}" if ours.percentiles else ours.score()
         abq_txt = abq_ratio = "-"
         if abq is not None:
             if ours.percentiles:
@@ -227,7 +241,8 @@ def detail_tables(groups):
             out.append("| impl | mean ns ±CI | p50 | p99 | p99.9 | p50 ratio peer/Sluice | B/op | note |")
             out.append("|---|---|---|---|---|---|---|---|")
         else:
-            out.append("| impl | ns/item ±CI | ratio peer/Sluice | B/op | note |")
+            unit = "ns/op" if cls == "S6Mono" else "ns/item"
+            out.append(f"| impl | {unit} ±CI (or range) | ratio peer/Sluice | B/op | note |")
             out.append("|---|---|---|---|---|")
         ordered = ([ours] if ours else []) + sorted((r for r in rs if r is not ours), key=lambda r: r.ns)
         for r in ordered:
@@ -236,11 +251,11 @@ def detail_tables(groups):
             if sample:
                 p50, p99, p999 = r.percentiles or (float("nan"),) * 3
                 rat = "-" if r is ours or not ours or not ours.percentiles else f"{p50 / ours.percentiles[0]:.2f}"
-                out.append(f"| {name} | {fnum(r.ns)} ±{fnum(r.err)} | {fnum(p50)} | {fnum(p99)} | {fnum(p999)} "
+                out.append(f"| {name} | {r.score()} | {fnum(p50)} | {fnum(p99)} | {fnum(p999)} "
                            f"| {rat} | {fnum(r.bytes)} | {note} |")
             else:
                 rat = "-" if r is ours else ratio(r, ours)[0]
-                out.append(f"| {name} | {fnum(r.ns)} ±{fnum(r.err)} | {rat} | {fnum(r.bytes)} | {note} |")
+                out.append(f"| {name} | {r.score()} | {rat} | {fnum(r.bytes)} | {note} |")
         out.append("")
     return "\n".join(out)
 
@@ -331,7 +346,8 @@ def render(results_dir):
         head.append(f"**This is a {mode} run: 1 fork and short iterations, on a shared 2-core machine. The numbers are "
                     "noisy (expect +-30-50%); use them for orders of magnitude, not for small differences.**\n")
     head.append("Lower ns is better. ratio = peer / Sluice: > 1 means Sluice is faster; `~` means the 99.9% "
-                "confidence intervals overlap. `?` = not computable (e.g. too few iterations for a CI).\n")
+                "confidence intervals overlap. With fewer than 3 measurement iterations JMH gives no CI: the "
+                "range of the iterations (low-high) is shown instead.\n")
     parts = head + [environment(results_dir), "", "#### Summary", "", summary_table(groups), ""]
     t = targets(rows)
     if t:
