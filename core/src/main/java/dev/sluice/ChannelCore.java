@@ -435,20 +435,42 @@ final class ChannelCore {
         return pumpLocked(new ArrayList<>(4));
     }
 
-    /** Withdraws a waiting sender (timeout, interrupt, future cancel); false if it was already admitted or closed. */
-    boolean withdraw(SendWaiter w) {
+    /**
+     * Withdraws a waiter that gives up (timeout, interrupt, future cancel); false if it was served or ended first,
+     * and then its outcome stands.
+     */
+    boolean withdraw(Waiter w) {
         lock.lock();
         try {
-            if (w.state != Waiter.WAITING) {
-                return false;
-            }
-            sendQueue.remove(w);
-            sendWaiters = sendQueue.size();
-            w.state = Waiter.WITHDRAWN;
-            return true;
+            return leaveQueueLocked(w, Waiter.WITHDRAWN);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Takes a still-waiting waiter out of its queue with a final state; false if it already left WAITING. */
+    // assert lock.isHeldByCurrentThread();
+    private boolean leaveQueueLocked(Waiter w, int finalState) {
+        if (w.state != Waiter.WAITING) {
+            return false;
+        }
+        if (w instanceof SendWaiter) {
+            sendQueue.remove(w);
+            sendWaiters = sendQueue.size();
+        } else {
+            receiveQueue.remove(w);
+            receiveWaiters = receiveQueue.size();
+        }
+        w.state = finalState;
+        return true;
+    }
+
+    // assert lock.isHeldByCurrentThread();
+    private List<Object> enqueueReceiverLocked(ReceiveWaiter w) {
+        receiveQueue.addLast(w);
+        receiveWaiters = receiveQueue.size();
+        VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterPublish)
+        return pumpLocked(new ArrayList<>(4));
     }
 
     /** True when a sender may use the lock-free path: nobody waits, nothing pushed back, no slot reserved. */
@@ -573,10 +595,7 @@ final class ChannelCore {
                 return null;
             } else {
                 w = new ReceiveWaiter(Thread.currentThread(), null);
-                receiveQueue.addLast(w);
-                receiveWaiters = receiveQueue.size();
-                VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterPublish)
-                signals = pumpLocked(new ArrayList<>(4));
+                signals = enqueueReceiverLocked(w);
             }
         } finally {
             lock.unlock();
@@ -620,33 +639,15 @@ final class ChannelCore {
 
     /** Ends the wait of an iterator's waiter from another thread (iterator close). */
     void detach(ReceiveWaiter w) {
+        boolean detached;
         lock.lock();
         try {
-            if (w.state != Waiter.WAITING) {
-                return;
-            }
-            receiveQueue.remove(w);
-            receiveWaiters = receiveQueue.size();
-            w.state = Waiter.DETACHED;
+            detached = leaveQueueLocked(w, Waiter.DETACHED);
         } finally {
             lock.unlock();
         }
-        LockSupport.unpark(w.thread);
-    }
-
-    /** Withdraws a waiting receiver (timeout, interrupt); false if it was already served. */
-    private boolean withdraw(ReceiveWaiter w) {
-        lock.lock();
-        try {
-            if (w.state != Waiter.WAITING) {
-                return false;
-            }
-            receiveQueue.remove(w);
-            receiveWaiters = receiveQueue.size();
-            w.state = Waiter.WITHDRAWN;
-            return true;
-        } finally {
-            lock.unlock();
+        if (detached) {
+            LockSupport.unpark(w.thread);
         }
     }
 
@@ -744,10 +745,7 @@ final class ChannelCore {
                 return null;
             }
             sub.waiter = null;
-            if (w.state == Waiter.WAITING) {
-                receiveQueue.remove(w);
-                receiveWaiters = receiveQueue.size();
-                w.state = Waiter.WITHDRAWN;
+            if (leaveQueueLocked(w, Waiter.WITHDRAWN)) {
                 return null;
             }
             Object item = w.item;
@@ -785,10 +783,7 @@ final class ChannelCore {
                 } else {
                     ReceiveWaiter w = new ReceiveWaiter(null, sub);
                     sub.waiter = w;
-                    receiveQueue.addLast(w);
-                    receiveWaiters = receiveQueue.size();
-                    VarHandle.fullFence();
-                    signals = pumpLocked(new ArrayList<>(4));
+                    signals = enqueueReceiverLocked(w);
                 }
             }
         } finally {
@@ -1175,7 +1170,7 @@ final class ChannelCore {
                 continue;
             }
             if (Thread.interrupted()) {
-                if (withdrawAny(w)) {
+                if (withdraw(w)) {
                     return INTERRUPTED;
                 }
                 Thread.currentThread().interrupt();
@@ -1186,7 +1181,7 @@ final class ChannelCore {
             } else {
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0L) {
-                    if (withdrawAny(w)) {
+                    if (withdraw(w)) {
                         return TIMED_OUT;
                     }
                     continue;
@@ -1199,10 +1194,6 @@ final class ChannelCore {
             }
         }
         return state;
-    }
-
-    private boolean withdrawAny(Waiter w) {
-        return w instanceof SendWaiter ? withdraw((SendWaiter) w) : withdraw((ReceiveWaiter) w);
     }
 
     private static final MethodHandle IS_VIRTUAL = findIsVirtual();
