@@ -347,7 +347,8 @@ final class ChannelCore {
                 return UPSTREAM_CLOSED;
             }
         }
-        List<Object> signals;
+        List<Object> signals = null;
+        boolean accepted;
         lock.lock();
         try {
             if (mode != OPEN) {
@@ -358,18 +359,18 @@ final class ChannelCore {
                 // lock-free sender took the slot before it saw the reservation
                 upstream.reservations--;
                 reserved--;
-                if (ring.offer(item) == RingBuffer.OK) {
-                    signals = null;
-                } else {
+                accepted = ring.offer(item) == RingBuffer.OK;
+                if (!accepted) {
                     upstream.pendingIncrement();
                     sendQueue.addFirst(new SendWaiter(SendWaiter.UPSTREAM_ITEM, item, null, null, upstream));
                     sendWaiters = sendQueue.size();
                     VarHandle.fullFence();
-                    signals = pumpLocked(new ArrayList<>(4));
+                    signals = pumpLocked(null);
                 }
             } else if (sendQueue.isEmpty() && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
-                signals = null;
+                accepted = true;
             } else {
+                accepted = false;
                 notePeak(capacity);
                 upstream.pendingIncrement();
                 signals = enqueueSenderLocked(new SendWaiter(SendWaiter.UPSTREAM_ITEM, item, null, null, upstream));
@@ -377,7 +378,7 @@ final class ChannelCore {
         } finally {
             lock.unlock();
         }
-        if (signals == null) {
+        if (accepted) {
             afterPublish();
             return UPSTREAM_ACCEPTED;
         }
@@ -387,21 +388,21 @@ final class ChannelCore {
 
     /** The upstream subscriber found no free capacity: queue a demand waiter that is signalled when a slot frees. */
     void awaitCapacity(ChannelSubscriber<?> upstream) {
-        List<Object> signals;
+        List<Object> signals = null;
+        boolean open;
         lock.lock();
         try {
-            if (mode != OPEN) {
-                signals = null;
-            } else {
+            open = mode == OPEN;
+            if (open) {
                 signals = enqueueSenderLocked(new SendWaiter(SendWaiter.UPSTREAM_DEMAND, null, null, null, upstream));
             }
         } finally {
             lock.unlock();
         }
-        if (signals == null) {
-            upstream.onChannelClosed();
-        } else {
+        if (open) {
             signal(signals);
+        } else {
+            upstream.onChannelClosed();
         }
     }
 
@@ -432,7 +433,7 @@ final class ChannelCore {
         sendQueue.addLast(w);
         sendWaiters = sendQueue.size();
         VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterRemove)
-        return pumpLocked(new ArrayList<>(4));
+        return pumpLocked(null);
     }
 
     /**
@@ -470,7 +471,7 @@ final class ChannelCore {
         receiveQueue.addLast(w);
         receiveWaiters = receiveQueue.size();
         VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterPublish)
-        return pumpLocked(new ArrayList<>(4));
+        return pumpLocked(null);
     }
 
     /** True when a sender may use the lock-free path: nobody waits, nothing pushed back, no slot reserved. */
@@ -829,7 +830,7 @@ final class ChannelCore {
             } else {
                 returned.addFirst(item);
                 returnedCount = returned.size();
-                signals = pumpLocked(new ArrayList<>(4));
+                signals = pumpLocked(null);
             }
         } finally {
             lock.unlock();
@@ -1020,7 +1021,7 @@ final class ChannelCore {
         List<Object> signals;
         lock.lock();
         try {
-            signals = pumpLocked(new ArrayList<>(4));
+            signals = pumpLocked(null);
         } finally {
             lock.unlock();
         }
@@ -1035,7 +1036,7 @@ final class ChannelCore {
      * can progress; detects the end of a closed channel. Returns the waiters to signal once the lock is released.
      */
     // assert lock.isHeldByCurrentThread();
-    private List<Object> pumpLocked(List<Object> signals) {
+    private List<Object> pumpLocked(List<Object> signals) { // signals: null until there is something to signal
         final ArrayDeque<ReceiveWaiter> receiveQueue = this.receiveQueue;
         final ArrayDeque<SendWaiter> sendQueue = this.sendQueue;
         boolean progress;
@@ -1050,7 +1051,7 @@ final class ChannelCore {
                 receiveQueue.pollFirst();
                 rw.item = item;
                 rw.state = Waiter.DONE;
-                signals.add(rw);
+                signals = add(signals, rw);
                 progress = true;
             }
             receiveWaiters = receiveQueue.size();
@@ -1079,12 +1080,24 @@ final class ChannelCore {
                 sendQueue.pollFirst();
                 SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - sw.since);
                 sw.state = Waiter.DONE;
-                signals.add(sw);
+                signals = add(signals, sw);
             }
             sendWaiters = sendQueue.size();
         } while (progress);
-        if (mode != OPEN) {
-            terminateIfDrainedLocked(signals);
+        if (mode != OPEN && !terminated && isEndLocked()) {
+            signals = add(signals, null);
+            terminateLocked(signals);
+        }
+        return signals;
+    }
+
+    /** Adds to a lazily created signal list (null adds nothing): the pump allocates only when it signals. */
+    private static List<Object> add(List<Object> signals, Object signal) {
+        if (signals == null) {
+            signals = new ArrayList<>(4);
+        }
+        if (signal != null) {
+            signals.add(signal);
         }
         return signals;
     }
