@@ -227,11 +227,15 @@ final class ChannelCore {
         }
         int tries = 0;
         int limit = -1;
+        long blockedSince = 0L; // set when the sender first meets a full buffer or waiting senders
         for (;;) {
             if (sendFastPathOpen()) {
                 int r = ring.offer(item);
                 if (r == RingBuffer.OK) {
                     afterPublish();
+                    if (blockedSince != 0L) {
+                        SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - blockedSince);
+                    }
                     return true;
                 }
                 if (r == RingBuffer.CLOSED) {
@@ -243,6 +247,8 @@ final class ChannelCore {
             }
             if (limit < 0) {
                 limit = backoffLimitForCurrentThread();
+                blockedSince = System.nanoTime();
+                notePeak(ring.size() + returnedCount); // the occupancy that made this sender wait
             }
             if (!backoff(tries++, limit)) {
                 break;
@@ -264,6 +270,9 @@ final class ChannelCore {
                     return false;
                 }
                 w = new SendWaiter(SendWaiter.THREAD, item, Thread.currentThread(), null, null);
+                if (blockedSince != 0L) {
+                    w.since = blockedSince; // the wait began with the spin before queueing
+                }
                 signals = enqueueSenderLocked(w);
             }
         } finally {
@@ -271,6 +280,9 @@ final class ChannelCore {
         }
         if (w == null) {
             afterPublish();
+            if (blockedSince != 0L) {
+                SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - blockedSince);
+            }
             return true;
         }
         signal(signals);
@@ -1321,7 +1333,7 @@ final class ChannelCore {
         final Thread thread;
         final SendFuture future;
         final ChannelSubscriber<?> upstream;
-        final long since = System.nanoTime();
+        long since = System.nanoTime(); // written before the waiter is queued
 
         SendWaiter(int kind, Object item, Thread thread, SendFuture future, ChannelSubscriber<?> upstream) {
             this.kind = kind;
