@@ -464,7 +464,7 @@ class SluiceSyncTest {
         }
     }
 
-    private static Run cli(String... args) {
+    static Run cli(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = SluiceSync.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
