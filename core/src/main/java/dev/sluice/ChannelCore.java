@@ -56,8 +56,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Ownership (contract 1). Only the thread that removes an item from the ring (or from `returned`) may deliver or
  * discard it. pumpLocked() removes an item only to hand it to a waiter in the same step. A consumer that removed an
  * item but can no longer deliver it (a subscription cancelled in between, an iterator closed) puts it back with
- * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. After
- * cancel() every remover discards what it removes to the undelivered handler. An item given back after the channel
+ * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. cancel()
+ * stops consumers atomically (ring.cancelConsumers(): their polls then find nothing) and then removes and discards
+ * what is left; any thread may help with that (discardAll), each item once. An item given back after the channel
  * ended (receivers already saw the end: an item taken out is not counted as "buffered" when deciding the end) goes
  * to the undelivered handler as RETURNED_AFTER_END, so it is never stranded in an ended channel.
  *
@@ -346,7 +347,8 @@ final class ChannelCore {
                 return UPSTREAM_CLOSED;
             }
         }
-        List<Object> signals;
+        List<Object> signals = null;
+        boolean accepted;
         lock.lock();
         try {
             if (mode != OPEN) {
@@ -357,18 +359,18 @@ final class ChannelCore {
                 // lock-free sender took the slot before it saw the reservation
                 upstream.reservations--;
                 reserved--;
-                if (ring.offer(item) == RingBuffer.OK) {
-                    signals = null;
-                } else {
+                accepted = ring.offer(item) == RingBuffer.OK;
+                if (!accepted) {
                     upstream.pendingIncrement();
                     sendQueue.addFirst(new SendWaiter(SendWaiter.UPSTREAM_ITEM, item, null, null, upstream));
                     sendWaiters = sendQueue.size();
                     VarHandle.fullFence();
-                    signals = pumpLocked(new ArrayList<>(4));
+                    signals = pumpLocked(null);
                 }
             } else if (sendQueue.isEmpty() && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
-                signals = null;
+                accepted = true;
             } else {
+                accepted = false;
                 notePeak(capacity);
                 upstream.pendingIncrement();
                 signals = enqueueSenderLocked(new SendWaiter(SendWaiter.UPSTREAM_ITEM, item, null, null, upstream));
@@ -376,7 +378,7 @@ final class ChannelCore {
         } finally {
             lock.unlock();
         }
-        if (signals == null) {
+        if (accepted) {
             afterPublish();
             return UPSTREAM_ACCEPTED;
         }
@@ -386,21 +388,21 @@ final class ChannelCore {
 
     /** The upstream subscriber found no free capacity: queue a demand waiter that is signalled when a slot frees. */
     void awaitCapacity(ChannelSubscriber<?> upstream) {
-        List<Object> signals;
+        List<Object> signals = null;
+        boolean open;
         lock.lock();
         try {
-            if (mode != OPEN) {
-                signals = null;
-            } else {
+            open = mode == OPEN;
+            if (open) {
                 signals = enqueueSenderLocked(new SendWaiter(SendWaiter.UPSTREAM_DEMAND, null, null, null, upstream));
             }
         } finally {
             lock.unlock();
         }
-        if (signals == null) {
-            upstream.onChannelClosed();
-        } else {
+        if (open) {
             signal(signals);
+        } else {
+            upstream.onChannelClosed();
         }
     }
 
@@ -431,23 +433,45 @@ final class ChannelCore {
         sendQueue.addLast(w);
         sendWaiters = sendQueue.size();
         VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterRemove)
-        return pumpLocked(new ArrayList<>(4));
+        return pumpLocked(null);
     }
 
-    /** Withdraws a waiting sender (timeout, interrupt, future cancel); false if it was already admitted or closed. */
-    boolean withdraw(SendWaiter w) {
+    /**
+     * Withdraws a waiter that gives up (timeout, interrupt, future cancel); false if it was served or ended first,
+     * and then its outcome stands.
+     */
+    boolean withdraw(Waiter w) {
         lock.lock();
         try {
-            if (w.state != Waiter.WAITING) {
-                return false;
-            }
-            sendQueue.remove(w);
-            sendWaiters = sendQueue.size();
-            w.state = Waiter.WITHDRAWN;
-            return true;
+            return leaveQueueLocked(w, Waiter.WITHDRAWN);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Takes a still-waiting waiter out of its queue with a final state; false if it already left WAITING. */
+    // assert lock.isHeldByCurrentThread();
+    private boolean leaveQueueLocked(Waiter w, int finalState) {
+        if (w.state != Waiter.WAITING) {
+            return false;
+        }
+        if (w instanceof SendWaiter) {
+            sendQueue.remove(w);
+            sendWaiters = sendQueue.size();
+        } else {
+            receiveQueue.remove(w);
+            receiveWaiters = receiveQueue.size();
+        }
+        w.state = finalState;
+        return true;
+    }
+
+    // assert lock.isHeldByCurrentThread();
+    private List<Object> enqueueReceiverLocked(ReceiveWaiter w) {
+        receiveQueue.addLast(w);
+        receiveWaiters = receiveQueue.size();
+        VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterPublish)
+        return pumpLocked(null);
     }
 
     /** True when a sender may use the lock-free path: nobody waits, nothing pushed back, no slot reserved. */
@@ -486,19 +510,16 @@ final class ChannelCore {
     /* ---- receiving ---- */
 
     Object tryReceive() {
-        if ((receiveWaiters | returnedCount) == 0) {
-            Object item = ring.poll();
-            if (item != null) {
-                afterRemove();
-            }
-            return item;
-        }
         Object item;
-        lock.lock();
-        try {
-            item = receiveQueue.isEmpty() ? pollLocked() : null;
-        } finally {
-            lock.unlock();
+        if ((receiveWaiters | returnedCount) == 0) {
+            item = ring.poll();
+        } else {
+            lock.lock();
+            try {
+                item = receiveQueue.isEmpty() ? pollLocked() : null;
+            } finally {
+                lock.unlock();
+            }
         }
         if (item != null) {
             afterRemove();
@@ -575,10 +596,7 @@ final class ChannelCore {
                 return null;
             } else {
                 w = new ReceiveWaiter(Thread.currentThread(), null);
-                receiveQueue.addLast(w);
-                receiveWaiters = receiveQueue.size();
-                VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterPublish)
-                signals = pumpLocked(new ArrayList<>(4));
+                signals = enqueueReceiverLocked(w);
             }
         } finally {
             lock.unlock();
@@ -622,33 +640,15 @@ final class ChannelCore {
 
     /** Ends the wait of an iterator's waiter from another thread (iterator close). */
     void detach(ReceiveWaiter w) {
+        boolean detached;
         lock.lock();
         try {
-            if (w.state != Waiter.WAITING) {
-                return;
-            }
-            receiveQueue.remove(w);
-            receiveWaiters = receiveQueue.size();
-            w.state = Waiter.DETACHED;
+            detached = leaveQueueLocked(w, Waiter.DETACHED);
         } finally {
             lock.unlock();
         }
-        LockSupport.unpark(w.thread);
-    }
-
-    /** Withdraws a waiting receiver (timeout, interrupt); false if it was already served. */
-    private boolean withdraw(ReceiveWaiter w) {
-        lock.lock();
-        try {
-            if (w.state != Waiter.WAITING) {
-                return false;
-            }
-            receiveQueue.remove(w);
-            receiveWaiters = receiveQueue.size();
-            w.state = Waiter.WITHDRAWN;
-            return true;
-        } finally {
-            lock.unlock();
+        if (detached) {
+            LockSupport.unpark(w.thread);
         }
     }
 
@@ -680,6 +680,9 @@ final class ChannelCore {
 
     // assert lock.isHeldByCurrentThread();
     private Object pollLocked() {
+        if (mode == CANCELLED) {
+            return null; // what is left belongs to the discarding thread
+        }
         if (returnedCount != 0) {
             Object item = returned.pollFirst();
             returnedCount = returned.size();
@@ -743,10 +746,7 @@ final class ChannelCore {
                 return null;
             }
             sub.waiter = null;
-            if (w.state == Waiter.WAITING) {
-                receiveQueue.remove(w);
-                receiveWaiters = receiveQueue.size();
-                w.state = Waiter.WITHDRAWN;
+            if (leaveQueueLocked(w, Waiter.WITHDRAWN)) {
                 return null;
             }
             Object item = w.item;
@@ -784,10 +784,7 @@ final class ChannelCore {
                 } else {
                     ReceiveWaiter w = new ReceiveWaiter(null, sub);
                     sub.waiter = w;
-                    receiveQueue.addLast(w);
-                    receiveWaiters = receiveQueue.size();
-                    VarHandle.fullFence();
-                    signals = pumpLocked(new ArrayList<>(4));
+                    signals = enqueueReceiverLocked(w);
                 }
             }
         } finally {
@@ -833,7 +830,7 @@ final class ChannelCore {
             } else {
                 returned.addFirst(item);
                 returnedCount = returned.size();
-                signals = pumpLocked(new ArrayList<>(4));
+                signals = pumpLocked(null);
             }
         } finally {
             lock.unlock();
@@ -877,12 +874,13 @@ final class ChannelCore {
             if (returnedCount != 0) {
                 lock.lock();
                 try {
-                    item = pollLocked();
+                    item = returned.pollFirst();
+                    returnedCount = returned.size();
                 } finally {
                     lock.unlock();
                 }
             } else {
-                item = ring.poll();
+                item = ring.pollToDiscard();
             }
             if (item == null) {
                 return;
@@ -931,6 +929,7 @@ final class ChannelCore {
                 return;
             }
             mode = CANCELLED;
+            ring.cancelConsumers(); // first: a sender that sees the ring closed can no longer receive a buffered item
             ring.close();
             reserved = 0;
             failSendersLocked(signals);
@@ -1022,7 +1021,7 @@ final class ChannelCore {
         List<Object> signals;
         lock.lock();
         try {
-            signals = pumpLocked(new ArrayList<>(4));
+            signals = pumpLocked(null);
         } finally {
             lock.unlock();
         }
@@ -1037,7 +1036,7 @@ final class ChannelCore {
      * can progress; detects the end of a closed channel. Returns the waiters to signal once the lock is released.
      */
     // assert lock.isHeldByCurrentThread();
-    private List<Object> pumpLocked(List<Object> signals) {
+    private List<Object> pumpLocked(List<Object> signals) { // signals: null until there is something to signal
         final ArrayDeque<ReceiveWaiter> receiveQueue = this.receiveQueue;
         final ArrayDeque<SendWaiter> sendQueue = this.sendQueue;
         boolean progress;
@@ -1052,7 +1051,7 @@ final class ChannelCore {
                 receiveQueue.pollFirst();
                 rw.item = item;
                 rw.state = Waiter.DONE;
-                signals.add(rw);
+                signals = add(signals, rw);
                 progress = true;
             }
             receiveWaiters = receiveQueue.size();
@@ -1081,12 +1080,24 @@ final class ChannelCore {
                 sendQueue.pollFirst();
                 SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - sw.since);
                 sw.state = Waiter.DONE;
-                signals.add(sw);
+                signals = add(signals, sw);
             }
             sendWaiters = sendQueue.size();
         } while (progress);
-        if (mode != OPEN) {
-            terminateIfDrainedLocked(signals);
+        if (mode != OPEN && !terminated && isEndLocked()) {
+            signals = add(signals, null);
+            terminateLocked(signals);
+        }
+        return signals;
+    }
+
+    /** Adds to a lazily created signal list (null adds nothing): the pump allocates only when it signals. */
+    private static List<Object> add(List<Object> signals, Object signal) {
+        if (signals == null) {
+            signals = new ArrayList<>(4);
+        }
+        if (signal != null) {
+            signals.add(signal);
         }
         return signals;
     }
@@ -1172,7 +1183,7 @@ final class ChannelCore {
                 continue;
             }
             if (Thread.interrupted()) {
-                if (withdrawAny(w)) {
+                if (withdraw(w)) {
                     return INTERRUPTED;
                 }
                 Thread.currentThread().interrupt();
@@ -1183,7 +1194,7 @@ final class ChannelCore {
             } else {
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0L) {
-                    if (withdrawAny(w)) {
+                    if (withdraw(w)) {
                         return TIMED_OUT;
                     }
                     continue;
@@ -1196,10 +1207,6 @@ final class ChannelCore {
             }
         }
         return state;
-    }
-
-    private boolean withdrawAny(Waiter w) {
-        return w instanceof SendWaiter ? withdraw((SendWaiter) w) : withdraw((ReceiveWaiter) w);
     }
 
     private static final MethodHandle IS_VIRTUAL = findIsVirtual();

@@ -60,6 +60,9 @@ public interface ChannelReceiver<T> {
     /**
      * Moves up to {@code max} available items into {@code sink} without blocking, in channel order.
      *
+     * <p>Not atomic: it takes items one at a time, as repeated {@link #tryReceive()} calls would, so items sent while
+     * it runs may be included, and competing consumers may take items in between.
+     *
      * @param sink where to add the items
      * @param max the most items to move
      * @return how many items were moved

@@ -17,14 +17,16 @@ import java.lang.invoke.VarHandle;
  * ahead with seq = 2(c + capacity) (release). (Vyukov's original uses p and p + 1; doubling keeps "published for c"
  * and "free for the next lap" distinct even when the capacity is 1.) A producer that sees seq < 2p looks at a slot
  * still holding the element of the previous lap: the buffer is full unless a consumer is in the middle of freeing
- * it. A consumer that sees seq < 2c + 1 either finds the buffer empty, or a producer that claimed c and has not
- * published yet; poll() then
- * returns null ("relaxed" poll): the channel never needs to wait for that producer, because the producer itself
- * checks for waiting receivers after it publishes (see ChannelCore).
+ * it. A consumer that sees seq < 2c + 1 either finds the buffer empty (c equals the producer count) or a producer
+ * that claimed c and has not published yet; then poll() waits the few instructions until it publishes, as JCTools'
+ * poll() (not relaxedPoll()) does, so that a poll never misses an item whose offer already returned.
  *
  * The producer index word is (count << 1) | CLOSED. close() sets the bit atomically, so after it no producer can
  * claim an index: the final count of accepted items is fixed, and "closed and drained" is exactly
- * consumerIndex == producerCount. Items claimed before the close are still published and delivered.
+ * consumerCount == producerCount. Items claimed before the close are still published and delivered. Likewise the
+ * consumer index word is (count << 1) | CANCELLED: cancelConsumers() sets the bit, after which consumers' polls find
+ * nothing (their CAS fails on the changed word) and only pollToDiscard() removes items, so every removal is
+ * unambiguously before the cancel (deliver it) or after it (discard it).
  *
  * Capacity is exact (not rounded to a power of two): slot = index % capacity, or index & mask when the capacity is
  * a power of two.
@@ -49,7 +51,7 @@ abstract class RingBufferPad1 extends RingBufferProducerIndex {
 }
 
 abstract class RingBufferConsumerIndex extends RingBufferPad1 {
-    /** Count of removed items. Written only by CAS. */
+    /** (removed count << 1) | CANCELLED bit. Written only by CAS / getAndBitwiseOr. */
     volatile long consumerIndex;
 }
 
@@ -65,6 +67,8 @@ final class RingBuffer extends RingBufferPad2 {
 
     /** The closed bit of the producer index word. */
     static final long CLOSED_BIT = 1L;
+    /** The cancelled bit of the consumer index word. */
+    static final long CANCELLED_BIT = 1L;
 
     final int capacity;
     private final int mask;            // capacity - 1 when a power of two, else -1
@@ -110,7 +114,7 @@ final class RingBuffer extends RingBufferPad2 {
                 }
             } else if (seq < free) {
                 // The slot still holds the previous lap's element: full, unless a consumer is freeing it right now.
-                if (p - capacity >= consumerIndexVolatile()) {
+                if (p - capacity >= consumerCount()) {
                     return FULL;
                 }
                 // a consumer is between claiming and freeing this slot: a few instructions; retry (no
@@ -121,26 +125,47 @@ final class RingBuffer extends RingBufferPad2 {
     }
 
     /**
-     * Removes the head element if it is published.
+     * Removes the head element, for a consumer: nothing once {@link #cancelConsumers()} took effect.
      *
-     * @return the element, or null if the buffer is empty or the head is claimed but not yet published
+     * @return the element, or null if the buffer is empty or consumers were cancelled
      */
     Object poll() {
+        return poll(false);
+    }
+
+    /**
+     * Removes the head element even after {@link #cancelConsumers()}: for the thread that discards what is left.
+     *
+     * @return the element, or null if the buffer is empty
+     */
+    Object pollToDiscard() {
+        return poll(true);
+    }
+
+    private Object poll(boolean discarding) {
         final long[] sequences = this.sequences;
         for (;;) {
-            long c = consumerIndexVolatile();
+            long word = consumerIndexVolatile();
+            if ((word & CANCELLED_BIT) != 0 && !discarding) {
+                return null;
+            }
+            long c = word >>> 1;
             int i = slot(c);
             long seq = seqAcquire(sequences, i);
             long published = (c << 1) + 1;
             if (seq == published) {
-                if (casConsumerIndex(c, c + 1)) {
+                if (casConsumerIndex(word, word + 2)) {
                     Object e = elementPlain(i);
                     setElementPlain(i, null);
                     setSeqRelease(sequences, i, (c + capacity) << 1);
                     return e;
                 }
             } else if (seq < published) {
-                return null; // empty, or the producer of c has not published yet
+                if (c >= (producerIndexVolatile() >>> 1)) {
+                    return null; // empty
+                }
+                // the producer of c claimed it and is publishing it (a few instructions): wait for it, so that poll
+                // is linearizable (an item a trySend reported is never missed); no Thread.onSpinWait, see offer
             }
             // seq > published: another consumer took c; retry
         }
@@ -161,15 +186,23 @@ final class RingBuffer extends RingBufferPad2 {
     }
 
     long consumerCount() {
-        return consumerIndexVolatile();
+        return consumerIndexVolatile() >>> 1;
+    }
+
+    /**
+     * Stops consumers: after this, poll() finds nothing and only pollToDiscard() removes items. A poll that removed
+     * an item did so before this call (its CAS saw the bit clear), so it may still deliver it.
+     */
+    void cancelConsumers() {
+        CONSUMER_INDEX.getAndBitwiseOr(this, CANCELLED_BIT);
     }
 
     /** Items claimed and not yet removed; exact at quiescence, never negative, never above capacity. */
     int size() {
         for (;;) {
-            long before = consumerIndexVolatile();
+            long before = consumerCount();
             long p = producerIndexVolatile() >>> 1;
-            long after = consumerIndexVolatile();
+            long after = consumerCount();
             if (before == after) {
                 return (int) Math.max(0, Math.min(capacity, p - after));
             }
@@ -178,7 +211,7 @@ final class RingBuffer extends RingBufferPad2 {
 
     /** True when no element is claimed or published: every accepted item was removed. */
     boolean isEmpty() {
-        return consumerIndexVolatile() >= (producerIndexVolatile() >>> 1);
+        return consumerCount() >= (producerIndexVolatile() >>> 1);
     }
 
     /* ---- VarHandle mechanics ---- */

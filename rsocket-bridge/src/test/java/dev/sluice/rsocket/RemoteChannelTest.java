@@ -288,9 +288,15 @@ class RemoteChannelTest {
 
         CountDownLatch unconfirmed = new CountDownLatch(1);
         ChannelSender<String> bad = client.sender("nope", Codec.utf8(), 4, (item, reason) -> unconfirmed.countDown());
-        bad.send("x");
-        assertTrue(unconfirmed.await(WAIT.toSeconds(), TimeUnit.SECONDS), "unconfirmed item reported");
-        assertThrows(ChannelClosedException.class, () -> bad.send("y"));
+        try {
+            bad.send("x"); // accepted locally if it wins the race with the server's refusal of the stream ...
+            assertTrue(unconfirmed.await(WAIT.toSeconds(), TimeUnit.SECONDS), "unconfirmed item reported");
+        } catch (ChannelClosedException refusedFirst) { // ... else refused with the server's reason
+            assertInstanceOf(RemoteChannelException.class, refusedFirst.getCause());
+            assertTrue(refusedFirst.getCause().getMessage().contains("unknown channel 'nope'"));
+        }
+        ChannelClosedException refused = assertThrows(ChannelClosedException.class, () -> bad.send("y"));
+        assertInstanceOf(RemoteChannelException.class, refused.getCause());
 
         // the same connection still works for a known channel
         client.sender("jobs", Codec.utf8()).send("ok");

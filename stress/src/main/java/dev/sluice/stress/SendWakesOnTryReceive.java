@@ -1,0 +1,55 @@
+package dev.sluice.stress;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.sluice.Channel;
+import dev.sluice.ChannelClosedException;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Mode;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.Signal;
+import org.openjdk.jcstress.annotations.State;
+
+/**
+ * Lost wake-up check: a send() parked on a full channel wakes when tryReceive() frees the slot. The signal may come
+ * before, during or after the actor parks.
+ */
+@JCStressTest(Mode.Termination)
+@Description("parked send() vs tryReceive(): the sender always wakes")
+@Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "woke up")
+@Outcome(id = "STALE", expect = FORBIDDEN, desc = "lost wake-up: still parked after tryReceive")
+@Outcome(expect = FORBIDDEN, desc = "unexpected error")
+@State
+public class SendWakesOnTryReceive {
+
+    final Channel<Integer> channel = Channel.bounded(1);
+
+    /** Prepares the channel so that the actor has to wait. */
+    public SendWakesOnTryReceive() {
+        channel.trySend(0);
+    }
+
+    /**
+     * Waits.
+     *
+     * @throws InterruptedException never expected
+     */
+    @Actor
+    public void actor() throws InterruptedException {
+        try {
+            channel.send(1);
+        } catch (ChannelClosedException expected) {
+            // the end of the channel is a wake-up too
+        }
+    }
+
+    /** Wakes the actor. */
+    @Signal
+    public void signal() {
+        channel.tryReceive();
+    }
+}
