@@ -332,7 +332,7 @@ class SluiceSyncTest {
         ChannelStats scan = report.channels().get(0).stats();
         assertEquals("scan", report.channels().get(0).name());
         assertEquals(1, scan.capacity());
-        assertEquals(1, scan.peakSize());
+        assertEquals(1, scan.peakSize(), "scan " + scan);
         assertTrue(scan.senderBlockedNanos() > 0, "the walker never blocked: " + scan);
         assertEquals(scan.sent(), scan.received());
         ChannelStats done = report.channels().get(2).stats();
