@@ -66,9 +66,12 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
     private record Entry<T>(long sequence, T item) {
     }
 
-    ConsumerStream(Exposure<T> exposure, Runnable onEnd) {
+    private final int maxFrameSize; // the smaller of the server's and the client's
+
+    ConsumerStream(Exposure<T> exposure, Runnable onEnd, int maxFrameSize) {
         this.exposure = exposure;
         this.onEnd = onEnd;
+        this.maxFrameSize = maxFrameSize;
     }
 
     @Override
@@ -130,6 +133,9 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
             } else if (!terminated) {
                 if (ready) {
                     emitAndRequest();
+                    if (cancelled) {
+                        continue; // emit() ended the stream (an item it cannot send): clean up in this pass
+                    }
                 }
             } else {
                 returnLateArrivals();
@@ -204,6 +210,14 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
             inbox.offer(item); // cleanUp gives it back with the rest
             cancelError = new RemoteChannelException("channel '" + exposure.name + "': the server codec failed to"
                     + " encode an item: " + e, e);
+            cancelled = true;
+            return;
+        }
+        if (bytes.length > Wire.maxItemBytes(maxFrameSize)) {
+            // too large for the client's frame decoder (it would drop the frame silently): end this stream, keep the
+            // item, as for an encoding failure
+            inbox.offer(item);
+            cancelError = Wire.tooLarge(null, bytes.length, maxFrameSize); // the client names the channel
             cancelled = true;
             return;
         }

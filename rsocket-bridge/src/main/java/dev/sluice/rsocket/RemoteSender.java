@@ -38,8 +38,11 @@ final class RemoteSender<T> implements Subscriber<Payload> {
     private long confirmed; // ack signals are serial
     private volatile Subscription pump; // the outbound Flux's subscription to the local channel
 
+    private final int maxFrameSize; // the smaller of the client's and the server's
+
     RemoteSender(RSocket rsocket, String name, Codec<T> codec, Channel<T> local,
-            UndeliveredHandler<? super T> onUnconfirmed) {
+            UndeliveredHandler<? super T> onUnconfirmed, int maxFrameSize) {
+        this.maxFrameSize = maxFrameSize;
         this.rsocket = rsocket;
         this.name = name;
         this.codec = codec;
@@ -56,6 +59,12 @@ final class RemoteSender<T> implements Subscriber<Payload> {
             } catch (RuntimeException e) {
                 RemoteChannelException ex = new RemoteChannelException("channel '" + name + "': " + codec
                         + " cannot encode an item: " + e, e);
+                failLocal(ex);
+                throw ex;
+            }
+            if (bytes.length > Wire.maxItemBytes(maxFrameSize)) {
+                // the server's frame decoder would drop it silently (and wedge the stream): refuse it here
+                RemoteChannelException ex = Wire.tooLarge(name, bytes.length, maxFrameSize);
                 failLocal(ex);
                 throw ex;
             }

@@ -21,17 +21,23 @@ final class ServerHandler implements RSocket {
     private final Map<String, Exposure<?>> exposures;
     private final int producerWindow;
     private final Map<Long, ConsumerStream<?>> consumers = new ConcurrentHashMap<>();
+    private final int maxFrameSize;
+    /* the smaller of ours and the client's (from its HELLO): no item frame larger than this is sent to it */
+    private volatile int sendFrameSize;
 
-    ServerHandler(Map<String, Exposure<?>> exposures, int producerWindow) {
+    ServerHandler(Map<String, Exposure<?>> exposures, int producerWindow, int maxFrameSize) {
         this.exposures = exposures;
         this.producerWindow = producerWindow;
+        this.maxFrameSize = maxFrameSize;
+        this.sendFrameSize = maxFrameSize;
     }
 
     @Override
     public Mono<Payload> requestResponse(Payload p) {
         try {
             if (Wire.op(p) == Wire.HELLO) {
-                return Mono.just(DefaultPayload.create("ok"));
+                sendFrameSize = Math.min(maxFrameSize, Wire.announcedFrameSize(p, maxFrameSize));
+                return Mono.just(Wire.helloReply(maxFrameSize));
             }
             return Mono.error(new RemoteChannelException("unknown request", null));
         } finally {
@@ -61,7 +67,7 @@ final class ServerHandler implements RSocket {
 
     private <T> Flux<Payload> open(Exposure<T> exposure, long id) {
         return Flux.defer(() -> {
-            ConsumerStream<T> stream = new ConsumerStream<>(exposure, () -> consumers.remove(id));
+            ConsumerStream<T> stream = new ConsumerStream<>(exposure, () -> consumers.remove(id), sendFrameSize);
             if (consumers.putIfAbsent(id, stream) != null) {
                 return Flux.error(new RemoteChannelException("consumer id " + id + " already in use", null));
             }

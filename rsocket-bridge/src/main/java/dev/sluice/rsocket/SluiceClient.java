@@ -9,6 +9,7 @@ import dev.sluice.ChannelReceiver;
 import dev.sluice.ChannelSender;
 import dev.sluice.UndeliveredHandler;
 import io.netty.handler.ssl.SslContext;
+import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import io.rsocket.core.RSocketConnector;
 import io.rsocket.exceptions.RejectedSetupException;
@@ -46,10 +47,13 @@ public final class SluiceClient implements AutoCloseable {
     private final ClientOptions options;
     private final AtomicLong consumerIds = new AtomicLong();
 
-    private SluiceClient(RSocket rsocket, String address, ClientOptions options) {
+    private final int sendFrameSize; // the smaller of ours and the server's (from the HELLO reply)
+
+    private SluiceClient(RSocket rsocket, String address, ClientOptions options, int sendFrameSize) {
         this.rsocket = rsocket;
         this.address = address;
         this.options = options;
+        this.sendFrameSize = sendFrameSize;
     }
 
     /**
@@ -76,6 +80,7 @@ public final class SluiceClient implements AutoCloseable {
             tcp = tcp.secure(spec -> spec.sslContext(tls));
         }
         RSocket rsocket;
+        int serverFrameSize = options.maxFrameSize();
         try {
             rsocket = RSocketConnector.create()
                     .setupPayload(DefaultPayload.create(options.token().getBytes(StandardCharsets.UTF_8)))
@@ -88,7 +93,12 @@ public final class SluiceClient implements AutoCloseable {
         }
         try {
             // SETUP has no answer: a request/response round trip tells whether the token was accepted
-            Objects.requireNonNull(rsocket, "rsocket").requestResponse(Wire.hello()).block(options.connectTimeout());
+            Payload reply = Objects.requireNonNull(rsocket, "rsocket")
+                    .requestResponse(Wire.hello(options.maxFrameSize())).block(options.connectTimeout());
+            if (reply != null) {
+                serverFrameSize = Wire.announcedFrameSize(reply, options.maxFrameSize());
+                reply.release();
+            }
         } catch (RuntimeException e) {
             rsocket.dispose();
             Throwable cause = e instanceof RejectedSetupException || e.getCause() == null ? e : e.getCause();
@@ -97,7 +107,7 @@ public final class SluiceClient implements AutoCloseable {
             }
             throw new RemoteChannelException("handshake with " + address + " failed: " + e, e);
         }
-        return new SluiceClient(rsocket, address, options);
+        return new SluiceClient(rsocket, address, options, Math.min(options.maxFrameSize(), serverFrameSize));
     }
 
     /**
@@ -172,7 +182,7 @@ public final class SluiceClient implements AutoCloseable {
             throw new IllegalArgumentException("localCapacity must be >= 1 but was " + localCapacity);
         }
         Channel<T> local = Channel.<T>builder().capacity(localCapacity).onUndelivered(onUnconfirmed).build();
-        new RemoteSender<>(rsocket, name, codec, local, onUnconfirmed).start();
+        new RemoteSender<>(rsocket, name, codec, local, onUnconfirmed, sendFrameSize).start();
         return local.sender();
     }
 

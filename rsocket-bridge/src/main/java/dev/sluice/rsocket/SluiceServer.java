@@ -277,6 +277,7 @@ public final class SluiceServer implements AutoCloseable {
             byte[] expected = secret.getBytes(StandardCharsets.UTF_8);
             Map<String, Exposure<?>> channels = Map.copyOf(exposures);
             int window = producerWindow;
+            int frameSize = maxFrameSize;
 
             TcpServer tcp = TcpServer.create().host(host).port(port);
             if (tls != null) {
@@ -291,7 +292,7 @@ public final class SluiceServer implements AutoCloseable {
                                 return Mono.error(new RejectedSetupException(presented.length == 0
                                         ? "missing token" : "invalid token"));
                             }
-                            ServerHandler handler = new ServerHandler(channels, window);
+                            ServerHandler handler = new ServerHandler(channels, window, frameSize);
                             sendingSocket.onClose().doFinally(s -> handler.connectionClosed()).subscribe();
                             return Mono.<RSocket>just(handler);
                         })

@@ -10,7 +10,7 @@ import io.rsocket.util.DefaultPayload;
  * The wire format, all in RSocket payloads (no composite metadata: one peer type talks to another).
  *
  *   SETUP               data = token (UTF-8)
- *   HELLO   req/resp    metadata = [op=1]                         -> data "ok"
+ *   HELLO   req/resp    metadata = [op=1], data = [int client maxFrameSize] -> data [int server maxFrameSize]
  *   RECEIVE req/stream  metadata = [op=2][channel name UTF-8], data = [long consumerId]
  *           items       metadata = [long sequence][byte flags: 1 = redelivered], data = item bytes
  *   ACK     fire&forget metadata = [op=4], data = [long consumerId][long sequence] (cumulative: all <= sequence)
@@ -28,8 +28,35 @@ final class Wire {
     private Wire() {
     }
 
-    static Payload hello() {
-        return DefaultPayload.create(new byte[0], new byte[] {HELLO});
+    /** HELLO carries the client's maxFrameSize; the reply carries the server's (each side then sends no item larger
+     * than the smaller one allows: a frame above the receiver's limit is dropped by its frame decoder, silently). */
+    static Payload hello(int maxFrameSize) {
+        return DefaultPayload.create(ByteBuffer.allocate(4).putInt(maxFrameSize).array(), new byte[] {HELLO});
+    }
+
+    static Payload helloReply(int maxFrameSize) {
+        return DefaultPayload.create(ByteBuffer.allocate(4).putInt(maxFrameSize).array());
+    }
+
+    /** The frame size a HELLO or its reply announces, or {@code fallback} if it announces none. */
+    static int announcedFrameSize(Payload p, int fallback) {
+        ByteBuffer data = p.getData();
+        return data.remaining() == 4 ? data.getInt(data.position()) : fallback;
+    }
+
+    /** Room for RSocket's frame header, flags and metadata around an item's bytes (generous). */
+    static final int FRAME_OVERHEAD = 64;
+
+    /** The largest item (encoded bytes) that fits a frame of {@code maxFrameSize}. */
+    static int maxItemBytes(int maxFrameSize) {
+        return maxFrameSize - FRAME_OVERHEAD;
+    }
+
+    /** @param channel the name to put first, or {@code null} when the client adds it (errors sent by the server) */
+    static RemoteChannelException tooLarge(String channel, int bytes, int maxFrameSize) {
+        return new RemoteChannelException((channel == null ? "" : "channel '" + channel + "': ") + "an item of " + bytes + " bytes exceeds the "
+                + "largest item this connection can carry, " + maxItemBytes(maxFrameSize) + " bytes (the smaller "
+                + "maxFrameSize of client and server, " + maxFrameSize + ", minus framing)", null);
     }
 
     static Payload route(byte op, String channel, byte[] data) {

@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -38,7 +39,7 @@ final class LegacyWriter {
     private static final long PARK_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final AtomicLong TEMP_SEQUENCE = new AtomicLong();
 
-    private final Path source;
+    private final Content content;
     private final Path target;
     private final SyncOptions options;
     private final AtomicBoolean cancelled;
@@ -53,7 +54,13 @@ final class LegacyWriter {
      */
     LegacyWriter(Path source, Path target, SyncOptions options, AtomicBoolean cancelled, Set<Path> tempFiles,
             LongAdder createdDirs) {
-        this.source = source;
+        this(Content.local(source), target, options, cancelled, tempFiles, createdDirs);
+    }
+
+    /** A writer whose file contents come from {@code content} (the remote writer's chunks). */
+    LegacyWriter(Content content, Path target, SyncOptions options, AtomicBoolean cancelled, Set<Path> tempFiles,
+            LongAdder createdDirs) {
+        this.content = content;
         this.target = target;
         this.options = options;
         this.cancelled = cancelled;
@@ -123,8 +130,8 @@ final class LegacyWriter {
             case FILE -> {
                 Path tmp = prepare(dest);
                 try {
-                    long written = copyVerified(source.resolve(job.relative()), tmp, decision.sha256());
-                    copyPermissions(source.resolve(job.relative()), tmp);
+                    long written = copyVerified(job, tmp, decision.sha256());
+                    setPermissions(content.permissions(job), tmp);
                     Files.setLastModifiedTime(tmp, job.mtime());
                     Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces dest atomically
                     return Outcome.copied(job, written);
@@ -185,11 +192,11 @@ final class LegacyWriter {
         Deletion.deleteTree(dest);
     }
 
-    private long copyVerified(Path src, Path tmp, byte[] expected) throws IOException {
+    private long copyVerified(FileJob job, Path tmp, byte[] expected) throws IOException {
         MessageDigest digest = Sha256.newDigest();
         byte[] chunk = new byte[Sha256.CHUNK];
         long written = 0;
-        try (InputStream in = Files.newInputStream(src, LinkOption.NOFOLLOW_LINKS);
+        try (InputStream in = content.open(job);
              OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (int n; (n = in.read(chunk)) >= 0; ) {
                 checkCancelled();
@@ -205,14 +212,44 @@ final class LegacyWriter {
         return written;
     }
 
-    private static void copyPermissions(Path src, Path tmp) throws IOException {
-        PosixFileAttributeView from = Files.getFileAttributeView(src, PosixFileAttributeView.class,
-                LinkOption.NOFOLLOW_LINKS);
+    private static void setPermissions(Set<PosixFilePermission> permissions, Path tmp) throws IOException {
         PosixFileAttributeView to = Files.getFileAttributeView(tmp, PosixFileAttributeView.class,
                 LinkOption.NOFOLLOW_LINKS);
-        if (from != null && to != null) {
-            to.setPermissions(from.readAttributes().permissions());
+        if (permissions != null && to != null) {
+            to.setPermissions(permissions);
         }
+    }
+
+    /** Where a copied file's bytes and permissions come from: SRC in this process, or a remote sender's chunks. */
+    interface Content {
+
+        /** The bytes of a file entry, read once from start to end. */
+        InputStream open(FileJob job) throws IOException;
+
+        /** Its POSIX permissions, or {@code null} to leave the new file's defaults. */
+        Set<PosixFilePermission> permissions(FileJob job) throws IOException;
+
+        /** SRC in this process. */
+        static Content local(Path source) {
+            return new Content() {
+                @Override
+                public InputStream open(FileJob job) throws IOException {
+                    return Files.newInputStream(source.resolve(job.relative()), LinkOption.NOFOLLOW_LINKS);
+                }
+
+                @Override
+                public Set<PosixFilePermission> permissions(FileJob job) throws IOException {
+                    return posixPermissions(source.resolve(job.relative()));
+                }
+            };
+        }
+    }
+
+    /** The POSIX permissions of a file, or {@code null} on a file system without them. */
+    static Set<PosixFilePermission> posixPermissions(Path file) throws IOException {
+        PosixFileAttributeView from = Files.getFileAttributeView(file, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
+        return from == null ? null : from.readAttributes().permissions();
     }
 
     private static void setLinkTime(Path link, FileJob job) {

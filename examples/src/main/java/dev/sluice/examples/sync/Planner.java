@@ -34,8 +34,23 @@ final class Planner {
         this.cancelled = cancelled;
     }
 
+    /**
+     * A planner whose DST is in another process ({@code --remote}): it cannot see DST, so every entry is a copy (files
+     * hashed, for the remote writer to verify) and the remote writer makes the quick check with {@link #atTarget}.
+     */
+    static Planner remote(Path source, SyncOptions options, AtomicBoolean cancelled) {
+        return new Planner(source, null, options, cancelled);
+    }
+
     Decision decide(FileJob job) {
         try {
+            if (target == null) {
+                return switch (job.kind()) {
+                    case UNREADABLE -> Decision.fail(job, job.error());
+                    case DIR, LINK -> Decision.copy(job, null);
+                    case FILE -> Decision.copy(job, hashForCopy(source.resolve(job.relative())));
+                };
+            }
             return switch (job.kind()) {
                 case UNREADABLE -> Decision.fail(job, job.error());
                 case DIR -> decideDirectory(job);
@@ -45,6 +60,39 @@ final class Planner {
         } catch (IOException | UncheckedIOException e) {
             return Decision.fail(job, Failures.describe(e));
         }
+    }
+
+    /**
+     * The remote writer's side of the quick check: the decision for an entry whose source is elsewhere and whose
+     * SHA-256 (files) is already known. A file of equal size and modification time in DST is skipped.
+     *
+     * @param target DST, in this process
+     */
+    static Decision atTarget(Path target, Decision remote) {
+        FileJob job = remote.job();
+        if (remote.action() != Decision.Action.COPY) {
+            return remote;
+        }
+        Planner planner = new Planner(null, target, SyncOptions.defaults(), new AtomicBoolean());
+        try {
+            return switch (job.kind()) {
+                case DIR -> planner.decideDirectory(job);
+                case LINK -> planner.decideLink(job);
+                case FILE -> {
+                    BasicFileAttributes dest = attributesOrNull(target.resolve(job.relative()));
+                    yield quickCheck(dest, job) ? Decision.skip(job) : remote;
+                }
+                case UNREADABLE -> Decision.fail(job, job.error());
+            };
+        } catch (IOException | UncheckedIOException e) {
+            return Decision.fail(job, Failures.describe(e));
+        }
+    }
+
+    /* rsync's quick check: a regular file of the same size and modification time is up to date. */
+    private static boolean quickCheck(BasicFileAttributes dest, FileJob job) {
+        return dest != null && dest.isRegularFile() && dest.size() == job.size()
+                && sameTime(dest.lastModifiedTime(), job.mtime());
     }
 
     private Decision decideDirectory(FileJob job) {

@@ -15,6 +15,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.sluice.reactor.BlockingStage;
+import dev.sluice.rsocket.ClientOptions;
+import dev.sluice.rsocket.RemoteChannelException;
+import dev.sluice.rsocket.SluiceClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,7 +42,9 @@ import picocli.CommandLine.Parameters;
             "  walker -> Reactor hashing (SHA-256) -> blocking writer -> summary",
             "Files of equal size and modification time are skipped",
             "(--checksum compares contents instead).",
-            "No SRC and DST: a demo on a generated tree, synced twice."},
+            "No SRC and DST: a demo on a generated tree, synced twice.",
+            "The writer can run in another process: 'sluice-sync --serve-writer DST'",
+            "there, then 'sluice-sync SRC --remote HOST:PORT --token T' here."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:success", "1:some entries failed", "2:bad arguments", "130:cancelled (Ctrl-C, SIGTERM)"})
 public final class SluiceSync implements Callable<Integer> {
@@ -77,6 +83,26 @@ public final class SluiceSync implements Callable<Integer> {
             description = "limit the writer to KIB KiB/s (default: no limit)")
     private long bwlimitKib;
 
+    @Option(names = "--remote", paramLabel = "HOST:PORT",
+            description = "send the writes to a 'sluice-sync --serve-writer' at HOST:PORT instead of DST")
+    private String remote;
+
+    @Option(names = "--token", paramLabel = "T",
+            description = "the shared secret of --remote / --serve-writer (the writer generates one if not given)")
+    private String token;
+
+    @Option(names = "--serve-writer", paramLabel = "DST",
+            description = "run only the writer stage into DST, for one 'sluice-sync SRC --remote' run")
+    private Path serveWriter;
+
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "--serve-writer: the address to listen on (default: ${DEFAULT-VALUE})")
+    private String bind;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "0",
+            description = "--serve-writer: the TCP port (default: any free port, printed at start)")
+    private int port;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
             description = "demo only: seed of the generated tree (default: ${DEFAULT-VALUE})")
     private long seed;
@@ -97,6 +123,7 @@ public final class SluiceSync implements Callable<Integer> {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final CountDownLatch done = new CountDownLatch(1);
     private volatile SyncPipeline current;
+    private volatile RemoteWriter.Server serving;
 
     private SluiceSync(PrintStream out, PrintStream err) {
         this.out = out;
@@ -172,6 +199,10 @@ public final class SluiceSync implements Callable<Integer> {
         if (pipeline != null) {
             pipeline.cancel();
         }
+        RemoteWriter.Server server = serving;
+        if (server != null) {
+            server.cancel();
+        }
     }
 
     /** Parses nothing more: validates, then syncs or runs the demo. */
@@ -182,6 +213,15 @@ public final class SluiceSync implements Callable<Integer> {
             options = options();
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
+        }
+        if (serveWriter != null) {
+            return serveWriter(options);
+        }
+        if (remote != null) {
+            return remote(options);
+        }
+        if (token != null) {
+            return usage("--token needs --remote or --serve-writer");
         }
         if (source == null && target == null) {
             return demo(options);
@@ -276,11 +316,95 @@ public final class SluiceSync implements Callable<Integer> {
         return existing.toRealPath().resolve(existing.relativize(absolute));
     }
 
+    /* --serve-writer DST: the writer stage alone, behind a SluiceServer, for one run. */
+    private int serveWriter(SyncOptions options) throws IOException {
+        if (source != null || remote != null) {
+            return usage("--serve-writer takes no SRC, DST or --remote: it writes what a remote sluice-sync sends");
+        }
+        if (options.delete() || options.checksum() || options.dryRun()) {
+            return usage("--delete, --checksum and --dry-run are not supported with --serve-writer");
+        }
+        if (port < 0 || port > 65535) {
+            return usage("--port must be in [0, 65535] but was " + port);
+        }
+        if (Files.exists(serveWriter, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(serveWriter)) {
+            return usage("DST exists and is not a directory: " + serveWriter);
+        }
+        if (token != null && token.isEmpty()) {
+            return usage("--token must not be empty");
+        }
+        try (RemoteWriter.Server server = new RemoteWriter.Server(serveWriter, options, bind, port, token)) {
+            serving = server;
+            if (cancelled.get()) {
+                server.cancel();
+            }
+            out.printf("sluice-sync: writer into %s listening on %s:%d%n", serveWriter, bind, server.port());
+            out.println(token == null ? "sluice-sync: token " + server.token()
+                    : "sluice-sync: token as given by --token");
+            out.println("sluice-sync: waiting for one run: sluice-sync SRC --remote HOST:" + server.port()
+                    + " --token T");
+            out.flush();
+            int code = server.run(out);
+            out.flush();
+            return code;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return SyncReport.EXIT_CANCELLED;
+        } finally {
+            serving = null;
+        }
+    }
+
+    /* SRC --remote HOST:PORT: walker and hashers here, the writer in a --serve-writer process. */
+    private int remote(SyncOptions options) throws IOException {
+        if (source == null || target != null) {
+            return usage("--remote takes SRC only (DST is the --serve-writer's)");
+        }
+        if (options.delete() || options.checksum() || options.dryRun()) {
+            return usage("--delete, --checksum and --dry-run are not supported with --remote");
+        }
+        if (token == null || token.isEmpty()) {
+            return usage("--remote needs --token (printed by the --serve-writer at start)");
+        }
+        int colon = remote.lastIndexOf(':');
+        int remotePort;
+        try {
+            remotePort = colon <= 0 ? -1 : Integer.parseInt(remote.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            remotePort = -1;
+        }
+        if (remotePort < 1 || remotePort > 65535) {
+            return usage("--remote must be HOST:PORT with a port in [1, 65535] but was '" + remote + "'");
+        }
+        if (!Files.isDirectory(source)) {
+            return usage(Files.exists(source) ? "SRC is not a directory: " + source : "SRC does not exist: " + source);
+        }
+        String host = remote.substring(0, colon);
+        try (SluiceClient client = SluiceClient.connect(host, remotePort, ClientOptions.token(token))) {
+            List<SyncReport> reports = new ArrayList<>();
+            int code = sync(source, Path.of(remote), options, reports,
+                    RemoteWriter.sendingStage(client, source, options.capacity()));
+            writeJson(reports);
+            return code;
+        } catch (RemoteChannelException e) {
+            err.println("sluice-sync: error: " + e.getMessage());
+            return 1;
+        }
+    }
+
     private int sync(Path src, Path dst, SyncOptions options, List<SyncReport> reports) throws IOException {
+        return sync(src, dst, options, reports, null);
+    }
+
+    private int sync(Path src, Path dst, SyncOptions options, List<SyncReport> reports,
+            BlockingStage<Decision, Outcome> remoteWriter) throws IOException {
         if (cancelled.get()) {
             return SyncReport.EXIT_CANCELLED;
         }
         SyncPipeline pipeline = new SyncPipeline(src, dst, options, out);
+        if (remoteWriter != null) {
+            pipeline.writeRemotely(remoteWriter);
+        }
         current = pipeline;
         if (cancelled.get()) {
             pipeline.cancel(); // a signal arrived between the check above and 'current'

@@ -20,6 +20,7 @@ import java.util.function.Consumer;
 import dev.sluice.Channel;
 import dev.sluice.ChannelIterator;
 import dev.sluice.ChannelSender;
+import dev.sluice.reactor.BlockingStage;
 import dev.sluice.reactor.ReactorChannels;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -70,6 +71,7 @@ final class SyncPipeline {
     private volatile Disposable subscription;
     private volatile Progress progress;
     private volatile Consumer<Outcome> listener = o -> { };
+    private BlockingStage<Decision, Outcome> remoteWriter; // --remote: the write stage in another process
 
     SyncPipeline(Path source, Path target, SyncOptions options, java.io.PrintStream out) {
         this.source = source;
@@ -86,6 +88,15 @@ final class SyncPipeline {
     /** For tests: called with each outcome, on the thread that delivers it. */
     SyncPipeline onOutcome(Consumer<Outcome> newListener) {
         this.listener = newListener;
+        return this;
+    }
+
+    /**
+     * Replaces the local writer with a stage that hands the decisions to a writer in another process
+     * ({@code --remote}); the hashers then plan without seeing DST ({@link Planner#remote}).
+     */
+    SyncPipeline writeRemotely(BlockingStage<Decision, Outcome> stage) {
+        this.remoteWriter = stage;
         return this;
     }
 
@@ -109,7 +120,9 @@ final class SyncPipeline {
     /** Runs the sync; returns when it is complete or, after a cancel, once the stages have stopped. */
     SyncReport run() throws IOException {
         long start = System.nanoTime();
-        Files.createDirectories(target);
+        if (remoteWriter == null) {
+            Files.createDirectories(target);
+        }
         Progress display = new Progress(progressMode, out, counters, options.progressIntervalMillis()).start();
         this.progress = display;
         TreeWalker walker = new TreeWalker(source, scan, counters, cancelled, options.delete() ? sourcePaths : null,
@@ -121,9 +134,11 @@ final class SyncPipeline {
         String abort = null;
         long deleted = 0;
         try {
-            Planner planner = new Planner(source, target, options, cancelled);
+            Planner planner = remoteWriter != null ? Planner.remote(source, options, cancelled)
+                    : new Planner(source, target, options, cancelled);
             LegacyWriter writer = new LegacyWriter(source, target, options, cancelled, tempFiles,
                     counters.createdDirs);
+            BlockingStage<Decision, Outcome> write = remoteWriter != null ? remoteWriter : writer::run;
 
             Flux<Outcome> outcomes = ReactorChannels.flux(scan.receiver())                       // 1 -> 2
                     .flatMap(job -> Mono.fromCallable(() -> planner.decide(job)).subscribeOn(hashers),
@@ -134,7 +149,7 @@ final class SyncPipeline {
                                 writerOut.set(writerSends);
                                 writerIn.set(in);
                                 try {
-                                    writer.run(in, writerSends);
+                                    write.run(in, writerSends);
                                 } finally {
                                     writerStopped.countDown();
                                 }
@@ -195,6 +210,9 @@ final class SyncPipeline {
 
     private void record(Outcome outcome) {
         counters.record(outcome);
+        if (remoteWriter != null && outcome.job().isDirectory() && outcome.status() == Outcome.Status.COPIED) {
+            counters.createdDirs.increment(); // the remote writer created it (its parents it counts only itself)
+        }
         if (outcome.status() == Outcome.Status.FAILED) {
             String line = display(outcome.job().relative()) + ": " + outcome.error();
             failures.add(line);

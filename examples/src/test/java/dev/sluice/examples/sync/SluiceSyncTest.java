@@ -332,7 +332,7 @@ class SluiceSyncTest {
         ChannelStats scan = report.channels().get(0).stats();
         assertEquals("scan", report.channels().get(0).name());
         assertEquals(1, scan.capacity());
-        assertEquals(1, scan.peakSize());
+        assertEquals(1, scan.peakSize(), "scan " + scan);
         assertTrue(scan.senderBlockedNanos() > 0, "the walker never blocked: " + scan);
         assertEquals(scan.sent(), scan.received());
         ChannelStats done = report.channels().get(2).stats();
@@ -464,7 +464,7 @@ class SluiceSyncTest {
         }
     }
 
-    private static Run cli(String... args) {
+    static Run cli(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = SluiceSync.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
