@@ -45,20 +45,26 @@ final class ChannelFlux<T> extends Flux<T> implements Scannable {
     @Override
     @SuppressWarnings("rawtypes") // Scannable's signature
     public Object scanUnsafe(Attr key) {
+        if (key == Attr.REQUESTED_FROM_DOWNSTREAM) {
+            return receiver.stats().outstandingDemand();
+        }
+        if (key == Attr.CANCELLED) {
+            return receiver instanceof Channel && ((Channel<?>) receiver).state() == ChannelState.CANCELLED;
+        }
+        return scanReceiver(receiver, key);
+    }
+
+    /** The attributes every view over a receiver reports: its buffer, capacity, end, no prefetch, async. */
+    @SuppressWarnings("rawtypes") // Scannable's signature
+    static Object scanReceiver(ChannelReceiver<?> receiver, Attr key) {
         if (key == Attr.BUFFERED) {
             return receiver.stats().size();
         }
         if (key == Attr.CAPACITY) {
             return receiver.stats().capacity();
         }
-        if (key == Attr.REQUESTED_FROM_DOWNSTREAM) {
-            return receiver.stats().outstandingDemand();
-        }
         if (key == Attr.TERMINATED) {
             return receiver.isClosedForReceive();
-        }
-        if (key == Attr.CANCELLED) {
-            return receiver instanceof Channel && ((Channel<?>) receiver).state() == ChannelState.CANCELLED;
         }
         if (key == Attr.PREFETCH) {
             return 0;

@@ -35,22 +35,7 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
     @Override
     @SuppressWarnings("rawtypes") // Scannable's signature
     public Object scanUnsafe(Attr key) {
-        if (key == Attr.BUFFERED) {
-            return receiver.stats().size();
-        }
-        if (key == Attr.CAPACITY) {
-            return receiver.stats().capacity();
-        }
-        if (key == Attr.TERMINATED) {
-            return receiver.isClosedForReceive();
-        }
-        if (key == Attr.PREFETCH) {
-            return 0;
-        }
-        if (key == Attr.RUN_STYLE) {
-            return Attr.RunStyle.ASYNC;
-        }
-        return null;
+        return ChannelFlux.scanReceiver(receiver, key);
     }
 
     @Override
