@@ -599,9 +599,8 @@ final class ChannelCore {
             }
             if (item != null) {
                 w = null;
-            } else if (isEndLocked()) {
-                signals = new ArrayList<>(2);
-                terminateIfDrainedLocked(signals);
+            } else if (isEndForReceive()) {
+                signals = terminateIfEndedLocked(null);
                 w = null;
                 item = END;
             } else if (nanos == 0) {
@@ -703,17 +702,6 @@ final class ChannelCore {
         return ring.poll();
     }
 
-    // assert lock.isHeldByCurrentThread();
-    private boolean isDrainedLocked() {
-        return returned.isEmpty() && ring.isEmpty();
-    }
-
-    // assert lock.isHeldByCurrentThread();
-    private boolean isEndLocked() {
-        int m = mode;
-        return m == CANCELLED || (m != OPEN && isDrainedLocked());
-    }
-
     /** The exception a receiver sees at the end: no cause after close, the failure, or a CancellationException. */
     ChannelClosedException endException() {
         int m = mode;
@@ -789,9 +777,8 @@ final class ChannelCore {
                 item = pollLocked();
             }
             if (item == null) {
-                if (isEndLocked()) {
-                    signals = new ArrayList<>(2);
-                    terminateIfDrainedLocked(signals);
+                if (isEndForReceive()) {
+                    signals = terminateIfEndedLocked(null);
                     item = END;
                 } else {
                     ReceiveWaiter w = new ReceiveWaiter(null, sub);
@@ -810,7 +797,10 @@ final class ChannelCore {
         return item;
     }
 
-    /** Whether the receiving side has ended (used when a subscription has no demand). */
+    /**
+     * Whether the receiving side has ended: cancelled, or closed/failed with nothing left in the ring or pushed back
+     * (claimed-but-unpublished items count as left). Exact under the lock, where returnedCount mirrors `returned`.
+     */
     boolean isEndForReceive() {
         int m = mode;
         if (m == OPEN) {
@@ -965,11 +955,14 @@ final class ChannelCore {
         sendWaiters = 0;
     }
 
+    /** Terminates once, when the receiving side has ended; returns the (lazily created) signal list. */
     // assert lock.isHeldByCurrentThread();
-    private void terminateIfDrainedLocked(List<Object> signals) {
-        if (!terminated && isEndLocked()) {
+    private List<Object> terminateIfEndedLocked(List<Object> signals) {
+        if (!terminated && isEndForReceive()) {
+            signals = add(signals, null);
             terminateLocked(signals);
         }
+        return signals;
     }
 
     // assert lock.isHeldByCurrentThread();
@@ -1015,7 +1008,7 @@ final class ChannelCore {
         if (m == CANCELLED) {
             return ChannelState.CANCELLED;
         }
-        if (terminated || (returnedCount == 0 && ring.isEmpty())) {
+        if (terminated || isEndForReceive()) {
             return m == CLOSED ? ChannelState.COMPLETED : ChannelState.FAILED;
         }
         return ChannelState.DRAINING;
@@ -1096,11 +1089,7 @@ final class ChannelCore {
             }
             sendWaiters = sendQueue.size();
         } while (progress);
-        if (mode != OPEN && !terminated && isEndLocked()) {
-            signals = add(signals, null);
-            terminateLocked(signals);
-        }
-        return signals;
+        return terminateIfEndedLocked(signals);
     }
 
     /** Adds to a lazily created signal list (null adds nothing): the pump allocates only when it signals. */
