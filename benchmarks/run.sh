@@ -2,7 +2,9 @@
 # Runs the Sluice JMH benchmarks (see benchmarks/README.md) and renders the README's result table.
 #
 #   benchmarks/run.sh quick   key rows, 1 fork, 1x1 s warmup + 2x1 s measurement: about 10 minutes, noisy
-#   benchmarks/run.sh full    the whole matrix, 3 forks, 5x1 s warmup + 5x2 s measurement: hours
+#   benchmarks/run.sh full    the whole matrix, 3 forks, 2x1 s warmup + 3x1 s measurement per fork: about
+#                             75 minutes on 2 cores (the annotations' 5x1 s + 5x2 s would take over 3 hours; set
+#                             SLUICE_BENCH_TIMING=annotations to use them)
 #   benchmarks/run.sh smoke   one scenario, one short iteration, for CI: asserts the benchmarks run and their
 #                             checksums hold, nothing about speed (about 1 minute including the build)
 #
@@ -11,6 +13,8 @@
 # ($SLUICE_JDK25_JAVA, else /usr/lib/jvm/temurin-25-jdk-amd64), writes JMH JSON
 # under benchmarks/results/<mode>/ with an env.json, and renders the tables with benchmarks/render.py.
 # quick and full rewrite the results block of benchmarks/README.md; smoke writes results/smoke/table.md only.
+# SLUICE_BENCH_TIMING="<JMH options>" replaces the mode's timing (for a dry run of a matrix: "-f 1 -wi 0 -i 1 -r 100ms");
+# results then go to benchmarks/results/<mode>-custom/ and the README is left alone.
 set -euo pipefail
 
 MODE="${1:-quick}"
@@ -39,6 +43,9 @@ JAVA25=$(find_java 25 "${SLUICE_JDK25_JAVA:-}" /usr/lib/jvm/temurin-25-jdk-amd64
     /usr/lib/jvm/*25*/bin/java) || { echo "FAIL: no JDK 25 found (set SLUICE_JDK25_JAVA)" >&2; exit 1; }
 JAR=benchmarks/target/benchmarks.jar
 OUT="benchmarks/results/$MODE"
+if [ -n "${SLUICE_BENCH_TIMING:-}" ] && [ "$SLUICE_BENCH_TIMING" != annotations ]; then
+    OUT="benchmarks/results/$MODE-custom"
+fi
 COMMAND="benchmarks/run.sh $MODE"
 
 log() { printf '\n=== %s ===\n' "$*"; }
@@ -57,14 +64,21 @@ mkdir -p "$OUT/jdk17" "$OUT/jdk25"
 case "$MODE" in
     smoke) TIMING=(-f 1 -wi 0 -i 1 -r 200ms) ;;
     quick) TIMING=(-f 1 -wi 1 -w 1s -i 2 -r 1s) ;;
-    full)  TIMING=() ;;   # the annotations: 3 forks, 5x1 s warmup, 5x2 s (B shape) or 5x1 s measurement
+    full)  TIMING=(-f 3 -wi 2 -w 1s -i 3 -r 1s) ;;
 esac
+if [ "${SLUICE_BENCH_TIMING:-}" = annotations ]; then
+    TIMING=()   # the annotations: 3 forks, 5x1 s warmup, 5x2 s (B shape) or 5x1 s measurement
+elif [ -n "${SLUICE_BENCH_TIMING:-}" ]; then
+    read -r -a TIMING <<< "$SLUICE_BENCH_TIMING"
+fi
 COMMON=(-foe true -prof gc)
 
 # Jobs: "<file name>|<JMH arguments>" (benchmark regex and -p parameters). Lines starting @JDK17@ or @JDK25@ run
 # on that JDK only.
 S1B_PEERS=sluice,abq,lbq,conversant,jctoolsMpscBlocking,disruptorBlocking,disruptorLiteBlocking,disruptorYielding
 S4_PEERS=sluice,abq,lbq,conversant,jctoolsMpscBlocking,agronaManyToOne,disruptorBlocking,disruptorLiteBlocking
+# Virtual-thread rows (JDK 25): the blocking peers; busy-spin and yielding peers are floors, not virtual-thread users.
+VT_PEERS=sluice,abq,lbq,conversant,jctoolsMpscBlocking,disruptorBlocking
 case "$MODE" in
     smoke)
         JOBS=(
@@ -87,12 +101,12 @@ case "$MODE" in
             "S1a|S1aHot"
             "S1b|S1bOneToOne -p capacity=16,256,4096 -p impl=$S1B_PEERS -p threads=platform"
             "S1b-cap1|S1bOneToOne -p capacity=1 -p impl=$S1B_PEERS,synchronousQueue,ltqTransfer -p threads=platform"
-            "@JDK25@S1b-virtual|S1bOneToOne -p capacity=16,256,4096 -p impl=$S1B_PEERS -p threads=virtual"
-            "@JDK25@S1b-cap1-virtual|S1bOneToOne -p capacity=1 -p impl=$S1B_PEERS,synchronousQueue,ltqTransfer -p threads=virtual"
+            "@JDK25@S1b-virtual|S1bOneToOne -p capacity=16,256,4096 -p impl=$VT_PEERS -p threads=virtual"
+            "@JDK25@S1b-cap1-virtual|S1bOneToOne -p capacity=1 -p impl=$VT_PEERS,synchronousQueue,ltqTransfer -p threads=virtual"
             "S2|S2ToFlux"
             "S3|S3FromFlux"
             "S4|S4ManyToOne -p threads=platform"
-            "@JDK25@S4-virtual|S4ManyToOne -p threads=virtual"
+            "@JDK25@S4-virtual|S4ManyToOne -p capacity=256 -p impl=$VT_PEERS -p threads=virtual"
             "S5|S5PingPong -p capacity=1"
             "S5-cap16|S5PingPong -p capacity=16 -p impl=sluice,abq,conversant,jctoolsSpscSpin"
             "S6|S6Mono"
@@ -155,7 +169,7 @@ env["load_after"] = open("/proc/loadavg").read().split()[:3]
 json.dump(env, open(sys.argv[1], "w"), indent=2)
 PY
 
-if [ "$MODE" = smoke ]; then
+if [ "$MODE" = smoke ] || [[ "$OUT" == *-custom ]]; then
     python3 benchmarks/render.py "$OUT" --out "$OUT/table.md" --expect 5
 else
     python3 benchmarks/render.py "$OUT" --readme benchmarks/README.md

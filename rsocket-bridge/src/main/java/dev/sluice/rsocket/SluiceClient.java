@@ -12,6 +12,7 @@ import io.netty.handler.ssl.SslContext;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import io.rsocket.core.RSocketConnector;
+import io.rsocket.exceptions.RejectedException;
 import io.rsocket.exceptions.RejectedSetupException;
 import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.util.DefaultPayload;
@@ -82,11 +83,15 @@ public final class SluiceClient implements AutoCloseable {
         RSocket rsocket;
         int serverFrameSize = options.maxFrameSize();
         try {
-            rsocket = RSocketConnector.create()
+            RSocketConnector connector = RSocketConnector.create()
                     .setupPayload(DefaultPayload.create(options.token().getBytes(StandardCharsets.UTF_8)))
                     .maxInboundPayloadSize(options.maxFrameSize())
-                    .interceptors(options.interceptors)
-                    .connect(TcpClientTransport.create(tcp, options.maxFrameSize()))
+                    .keepAlive(Resumption.KEEPALIVE_INTERVAL, Resumption.KEEPALIVE_MAX_LIFETIME)
+                    .interceptors(options.interceptors);
+            if (!options.resumeSession().isZero()) {
+                connector = connector.resume(Resumption.of(options.resumeSession(), options.maxFrameSize(), true));
+            }
+            rsocket = connector.connect(TcpClientTransport.create(tcp, options.maxFrameSize()))
                     .block(options.connectTimeout());
         } catch (RuntimeException e) {
             throw new RemoteChannelException("cannot connect to " + address + ": " + e.getMessage(), e);
@@ -102,7 +107,7 @@ public final class SluiceClient implements AutoCloseable {
         } catch (RuntimeException e) {
             rsocket.dispose();
             Throwable cause = e instanceof RejectedSetupException || e.getCause() == null ? e : e.getCause();
-            if (cause instanceof RejectedSetupException) {
+            if (cause instanceof RejectedSetupException || cause instanceof RejectedException) {
                 throw new RemoteChannelException(address + " rejected the connection: " + cause.getMessage(), cause);
             }
             throw new RemoteChannelException("handshake with " + address + " failed: " + e, e);

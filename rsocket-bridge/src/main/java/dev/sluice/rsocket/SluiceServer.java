@@ -50,6 +50,15 @@ import reactor.netty.tcp.TcpServer;
  *       local capacity plus one ack batch); a broken connection loses nothing, the client drains them locally.</li>
  * </ul>
  *
+ * <p><b>Short disconnects: session resumption.</b> By default both ends keep a broken connection's RSocket session
+ * for {@link Builder#resumeSession(Duration) 15 seconds}: the client reconnects, each end replays the frames the other
+ * missed (items, acknowledgements, {@code REQUEST_N}), and every stream goes on where it was. Nothing is redelivered
+ * and nothing is duplicated; the consumer sees one uninterrupted stream. Only when the session cannot be resumed (it
+ * expired, or a bounded frame store already dropped frames the other end needs) do the streams end and the
+ * redelivery above take over. The price: the items held by a client that died stay in its ledger until its session
+ * expires. A resumed session is found by a random 16-byte resume token that the client chose at {@code SETUP} (after
+ * the shared-secret check); use TLS where the network is not trusted.
+ *
  * <p><b>Security.</b> Every connection must present the {@link Builder#token(String) token} in its RSocket
  * {@code SETUP} frame; a wrong or missing token is rejected ({@code REJECTED_SETUP}) before any channel is looked at.
  * Without an explicit token a random one is generated ({@link #token()}) and logged once at {@code INFO}. Frames are
@@ -144,6 +153,7 @@ public final class SluiceServer implements AutoCloseable {
         private String token;
         private int maxFrameSize = 1 << 20;
         private int producerWindow = 32;
+        private Duration resumeSession = ClientOptions.DEFAULT_RESUME_SESSION;
         private SslContext tls;
         private Consumer<InterceptorRegistry> interceptors = r -> { }; // tests count frames with it
 
@@ -240,6 +250,28 @@ public final class SluiceServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Sets how long the session of a broken connection is kept for the client to resume it (RSocket session
+         * resumption; see {@link ClientOptions#withResumeSession}). While it is kept, the items its consumer streams
+         * have not acknowledged stay in their ledgers; if the client resumes in time nothing is redelivered, and
+         * otherwise they go to the redelivery queue when the session expires. So this is also how long the items held
+         * by a client that died stay out of reach. {@link Duration#ZERO} turns resumption off: a broken connection
+         * ends its streams and their items are redelivered at once.
+         *
+         * @param session zero (off) or positive; default 15 seconds
+         * @return this builder
+         * @throws NullPointerException if {@code session} is {@code null}
+         * @throws IllegalArgumentException if {@code session} is negative
+         */
+        public Builder resumeSession(Duration session) {
+            Objects.requireNonNull(session, "session");
+            if (session.isNegative()) {
+                throw new IllegalArgumentException("resumeSession must be zero or positive but was " + session);
+            }
+            this.resumeSession = session;
+            return this;
+        }
+
         Builder interceptors(Consumer<InterceptorRegistry> interceptors) {
             this.interceptors = interceptors;
             return this;
@@ -286,20 +318,28 @@ public final class SluiceServer implements AutoCloseable {
             }
             CloseableChannel transport;
             try {
-                transport = RSocketServer.create((setup, sendingSocket) -> {
+                RSocketServer server = RSocketServer.create((setup, sendingSocket) -> {
                             byte[] presented = Wire.data(setup);
                             if (!MessageDigest.isEqual(expected, presented)) {
-                                return Mono.error(new RejectedSetupException(presented.length == 0
-                                        ? "missing token" : "invalid token"));
+                                String reason = presented.length == 0 ? "missing token" : "invalid token";
+                                if (setup.isResumeEnabled()) {
+                                    // RSocket 1.1.5 keeps a resumable session whose SETUP was rejected, and the
+                                    // client resumes into it instead of seeing REJECTED_SETUP: accept the session
+                                    // with a handler that refuses every request, and end it shortly
+                                    return Mono.<RSocket>just(Refusing.refuse(reason, sendingSocket));
+                                }
+                                return Mono.error(new RejectedSetupException(reason));
                             }
                             ServerHandler handler = new ServerHandler(channels, window, frameSize);
                             sendingSocket.onClose().doFinally(s -> handler.connectionClosed()).subscribe();
                             return Mono.<RSocket>just(handler);
                         })
                         .maxInboundPayloadSize(maxFrameSize)
-                        .interceptors(interceptors)
-                        .bind(TcpServerTransport.create(tcp, maxFrameSize))
-                        .block(Duration.ofSeconds(30));
+                        .interceptors(interceptors);
+                if (!resumeSession.isZero()) {
+                    server = server.resume(Resumption.of(resumeSession, maxFrameSize, false));
+                }
+                transport = server.bind(TcpServerTransport.create(tcp, maxFrameSize)).block(Duration.ofSeconds(30));
             } catch (RuntimeException e) {
                 throw new RemoteChannelException("cannot bind " + host + ":" + port + ": " + e.getMessage(), e);
             }

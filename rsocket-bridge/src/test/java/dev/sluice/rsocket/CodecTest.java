@@ -77,6 +77,16 @@ class CodecTest {
                 assertThrows(IllegalArgumentException.class, () -> o.withMaxFrameSize(10)).getMessage());
         assertEquals("port must be in [0, 65535] but was -1", assertThrows(IllegalArgumentException.class,
                 () -> SluiceServer.builder().bind(-1)).getMessage());
+        assertEquals("resumeSession must be zero or positive but was PT-1S", assertThrows(
+                IllegalArgumentException.class, () -> o.withResumeSession(java.time.Duration.ofSeconds(-1)))
+                .getMessage());
+        assertEquals("session", assertThrows(NullPointerException.class, () -> o.withResumeSession(null))
+                .getMessage());
+        assertEquals("resumeSession must be zero or positive but was PT-0.001S", assertThrows(
+                IllegalArgumentException.class,
+                () -> SluiceServer.builder().resumeSession(java.time.Duration.ofMillis(-1))).getMessage());
+        assertTrue(o.toString().contains("resumeSession=PT15S"), o.toString());
+        assertTrue(o.withResumeSession(java.time.Duration.ZERO).toString().contains("resumeSession=PT0S"));
         assertTrue(!o.toString().contains("t,"), "toString never shows the token: " + o);
     }
 }

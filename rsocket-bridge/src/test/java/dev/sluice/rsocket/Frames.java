@@ -1,6 +1,7 @@
 package dev.sluice.rsocket;
 
 import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -17,10 +18,15 @@ import io.rsocket.plugins.InterceptorRegistry;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** Test helper: counts the demand a client sends (REQUEST_STREAM initial n + REQUEST_N) and can cut its connection. */
+/**
+ * Test helper: counts the demand a client sends (REQUEST_STREAM initial n + REQUEST_N), can cut its connection, and
+ * can refuse the client's reconnections (as if its host were gone).
+ */
 final class Frames {
 
     final AtomicLong requested = new AtomicLong();
+    final AtomicInteger connections = new AtomicInteger();
+    volatile boolean refuseReconnect;
     final AtomicLong payloadsReceived = new AtomicLong();
     final AtomicReference<DuplexConnection> connection = new AtomicReference<>();
 
@@ -29,6 +35,11 @@ final class Frames {
             if (type != DuplexConnectionInterceptor.Type.SOURCE) {
                 return source;
             }
+            if (refuseReconnect) {
+                source.dispose();
+                throw new IllegalStateException("reconnection refused by the test");
+            }
+            connections.incrementAndGet();
             connection.set(source);
             return new Counting(source);
         });

@@ -185,7 +185,8 @@ class RemoteChannelTest {
 
             Frames frames = new Frames();
             SluiceClient first = connect(server,
-                    ClientOptions.token(TOKEN).withAckBatch(16).withInterceptors(frames::register));
+                    ClientOptions.token(TOKEN).withAckBatch(16).withResumeSession(Duration.ZERO) // no resumption
+                            .withInterceptors(frames::register));
             ChannelReceiver<Delivery<String>> in1 = first.receiver("jobs", Codec.utf8(), 32);
             List<Delivery<String>> got1 = new ArrayList<>();
             while (got1.size() < n / 4) {
@@ -254,6 +255,11 @@ class RemoteChannelTest {
         RemoteChannelException missing = assertThrows(RemoteChannelException.class,
                 () -> connect(server, ClientOptions.token("")));
         assertTrue(missing.getMessage().contains("missing token"), missing.getMessage());
+        // without resumption the server answers SETUP with REJECTED_SETUP; with it (the default), it refuses the HELLO
+        RemoteChannelException plain = assertThrows(RemoteChannelException.class,
+                () -> connect(server, ClientOptions.token("guess").withResumeSession(Duration.ZERO)));
+        assertInstanceOf(io.rsocket.exceptions.RejectedSetupException.class, plain.getCause());
+        assertTrue(plain.getMessage().contains("invalid token"), plain.getMessage());
 
         assertEquals(1, jobs.stats().size());
         assertEquals(0, jobs.stats().received());
