@@ -60,7 +60,9 @@ import reactor.netty.tcp.TcpServer;
  * the shared-secret check); use TLS where the network is not trusted.
  *
  * <p><b>Security.</b> Every connection must present the {@link Builder#token(String) token} in its RSocket
- * {@code SETUP} frame; a wrong or missing token is rejected ({@code REJECTED_SETUP}) before any channel is looked at.
+ * {@code SETUP} frame; a wrong or missing token is rejected before any channel is looked at: with
+ * {@code REJECTED_SETUP}, or, when the client asked for a resumable session, by refusing every request of that
+ * session ({@code REJECTED}, the reason in the message) and closing it within 5 seconds.
  * Without an explicit token a random one is generated ({@link #token()}) and logged once at {@code INFO}. Frames are
  * limited to {@link Builder#maxFrameSize(int)}; TLS is a {@link Builder#tls(SslContext)} option. An unknown channel
  * name, an item the codec cannot decode or a malformed request ends only that stream, with a
