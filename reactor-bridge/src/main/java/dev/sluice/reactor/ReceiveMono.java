@@ -13,11 +13,14 @@ import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
 
 /*
- * The next item of a channel as a Mono: one subscription of the core's Publisher view that requests exactly 1, and
- * only once the downstream has requested. The core hands an item over only to deliver it at once (it checks for
+ * The next item of a channel as a Mono. Nothing happens until the downstream requests. Then the fast path takes an
+ * item with tryReceive (which respects the FIFO of waiting receivers: it finds nothing while earlier receivers wait);
+ * only if there is none does the Mono subscribe to the core's Publisher view and request exactly 1, so it waits in
+ * the same FIFO as every other receiver. The core hands an item over only to deliver it at once (it checks for
  * cancellation after removing the item and puts it back if cancelled), so a cancelled Mono leaves every item it did
- * not take in the channel. The one exception is the instant of a race: the core passed the item to onNext while the
- * downstream was cancelling; the item then counts as delivered and goes to Reactor's discard hook.
+ * not take in the channel. The one exception is the instant of a race: an item was taken (by tryReceive, or passed to
+ * onNext by the core) while the downstream was cancelling; it then counts as delivered and goes to Reactor's discard
+ * hook.
  */
 final class ReceiveMono<T> extends Mono<T> implements Scannable {
 
@@ -29,7 +32,7 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
 
     @Override
     public void subscribe(CoreSubscriber<? super T> actual) {
-        receiver.asPublisher().subscribe(new ReceiveSubscriber<>(actual));
+        actual.onSubscribe(new ReceiveSubscriber<>(actual, receiver));
     }
 
     @Override
@@ -46,8 +49,10 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
     @SuppressWarnings("rawtypes")
     static final class ReceiveSubscriber<T> implements CoreSubscriber<T>, Subscription, Scannable {
         final CoreSubscriber<? super T> actual;
+        final ChannelReceiver<T> receiver;
 
-        Subscription s;
+        /** The core's subscription, once the fast path found no item; see cancel() for the race with onSubscribe. */
+        volatile Subscription s;
 
         /** Bit set of the flags below. */
         volatile int state;
@@ -60,8 +65,9 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
         /** A terminal signal (or the item) was passed downstream. */
         static final int DONE = 4;
 
-        ReceiveSubscriber(CoreSubscriber<? super T> actual) {
+        ReceiveSubscriber(CoreSubscriber<? super T> actual, ChannelReceiver<T> receiver) {
             this.actual = actual;
+            this.receiver = receiver;
         }
 
         @Override
@@ -72,8 +78,12 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
         @Override
         public void onSubscribe(Subscription s) {
             if (Operators.validate(this.s, s)) {
-                this.s = s;
-                actual.onSubscribe(this);
+                this.s = s; // then read state; cancel() writes state, then reads s: one of the two cancels
+                if ((state & CANCELLED) != 0) {
+                    s.cancel();
+                } else {
+                    s.request(1);
+                }
             }
         }
 
@@ -84,6 +94,10 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
                 return;
             }
             s.cancel(); // our one item arrived: leave the channel's consumer list
+            emit(t);
+        }
+
+        private void emit(T t) {
             if ((state & CANCELLED) != 0) {
                 Operators.onDiscard(t, actual.currentContext());
                 return;
@@ -111,18 +125,32 @@ final class ReceiveMono<T> extends Mono<T> implements Scannable {
         @Override
         public void request(long n) {
             if (n <= 0) {
-                s.request(n); // the core signals IllegalArgumentException (rule 3.9)
+                if (setFlag(DONE)) {
+                    actual.onError(new IllegalArgumentException(
+                            "Reactive Streams rule 3.9: request(n) needs n > 0 but n was " + n));
+                }
                 return;
             }
-            if (setFlag(REQUESTED)) {
-                s.request(1);
+            if ((state & (CANCELLED | DONE)) != 0 || !setFlag(REQUESTED)) {
+                return;
             }
+            T t = receiver.tryReceive();
+            if (t != null) {
+                if (setFlag(DONE)) { // always: nothing else can end us before we subscribe to the core
+                    emit(t);
+                }
+                return;
+            }
+            receiver.asPublisher().subscribe(this); // none now: wait in the channel's FIFO of receivers
         }
 
         @Override
         public void cancel() {
             if (setFlag(CANCELLED)) {
-                s.cancel();
+                Subscription current = s;
+                if (current != null) {
+                    current.cancel();
+                }
             }
         }
 

@@ -93,7 +93,11 @@ final class SendMono<T> extends Mono<Void> implements Scannable {
             if (state == CANCELLED) {
                 f.cancel(false);
             }
-            f.whenComplete(this::onOutcome);
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                onOutcome(null, null); // accepted at once (there was room): no completion stage to allocate
+            } else {
+                f.whenComplete(this::onOutcome);
+            }
         }
 
         private void onOutcome(Void ignored, Throwable error) {

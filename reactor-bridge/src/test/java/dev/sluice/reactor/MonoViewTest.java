@@ -146,6 +146,73 @@ class MonoViewTest {
     }
 
     @Test
+    void receive_waitingReceivers_aLaterMonoDoesNotOvertakeThem() {
+        Channel<String> channel = Channel.bounded(4);
+        FluxViewTest.Recorder<String> first = new FluxViewTest.Recorder<>(1);
+        FluxViewTest.Recorder<String> second = new FluxViewTest.Recorder<>(1);
+        ReactorChannels.receive(channel.receiver()).subscribe(first);
+        ReactorChannels.receive(channel.receiver()).subscribe(second);
+        assertEquals(2, channel.stats().waitingReceivers(), "both wait in the channel's FIFO");
+        channel.trySend("x");
+        channel.trySend("y");
+        assertEquals(List.of("x"), first.values, "FIFO: the first waiting Mono gets the first item");
+        assertEquals(List.of("y"), second.values);
+        assertTrue(first.completed && second.completed);
+        assertEquals(0, channel.stats().subscribers(), "both left the channel");
+    }
+
+    @Test
+    void receive_requestZero_signalsIllegalArgumentAndTakesNothing() {
+        Channel<String> channel = Channel.bounded(4);
+        channel.trySend("a");
+        FluxViewTest.Recorder<String> mono = new FluxViewTest.Recorder<>(0);
+        ReactorChannels.receive(channel.receiver()).subscribe(mono);
+        mono.subscription.request(0);
+        assertInstanceOf(IllegalArgumentException.class, mono.error);
+        assertTrue(mono.error.getMessage().contains("n was 0"), mono.error.getMessage());
+        assertEquals(1, channel.stats().size(), "nothing taken");
+        mono.subscription.request(1);
+        assertEquals(List.of(), mono.values, "ended: a later request takes nothing");
+        assertEquals(1, channel.stats().size());
+    }
+
+    @Test
+    void receive_requestRacingCancel_itemBuffered_receivedOnceOrLeftOrDiscarded() {
+        int received = 0;
+        int left = 0;
+        int discarded = 0;
+        for (int round = 0; round < RACE_ROUNDS; round++) {
+            Channel<Integer> channel = Channel.bounded(1);
+            Integer item = round;
+            assertEquals(SendResult.OK, channel.trySend(item));
+            FluxViewTest.Recorder<Integer> mono = new FluxViewTest.Recorder<>(0);
+            ReactorChannels.receive(channel.receiver()).subscribe(mono);
+            Runnable cancel = () -> mono.subscription.cancel();
+            Runnable request = () -> mono.subscription.request(1);
+            if (round % 2 == 0) {
+                RaceTestUtils.race(cancel, request);
+            } else {
+                RaceTestUtils.race(request, cancel);
+            }
+            List<Object> seen = new ArrayList<>(mono.values);
+            seen.addAll(mono.discarded);
+            Integer rest = channel.tryReceive();
+            if (rest != null) {
+                seen.add(rest);
+                left++;
+            }
+            assertEquals(List.of(item), seen, "round " + round + ": received " + mono.values + ", discarded "
+                    + mono.discarded + ", left " + rest);
+            assertEquals(0, channel.stats().subscribers(), "round " + round + ": nothing left subscribed");
+            received += mono.values.size();
+            discarded += mono.discarded.size();
+        }
+        System.out.printf("receive-Mono request vs cancel, item buffered: %d rounds: %d received, %d left, "
+                + "%d discarded%n", RACE_ROUNDS, received, left, discarded);
+        assertEquals(RACE_ROUNDS, received + left + discarded);
+    }
+
+    @Test
     void receive_nullReceiver_throwsNpeNamingIt() {
         assertEquals("receiver",
                 assertThrows(NullPointerException.class, () -> ReactorChannels.receive(null)).getMessage());
