@@ -32,6 +32,7 @@ import dev.sluice.rsocket.Codec;
 import dev.sluice.rsocket.Delivery;
 import dev.sluice.rsocket.SluiceClient;
 import dev.sluice.rsocket.SluiceServer;
+import io.netty.handler.ssl.SslContext;
 
 /**
  * {@code --serve-writer} and {@code --remote}: the writer stage of the pipeline in another process, over the RSocket
@@ -54,6 +55,9 @@ import dev.sluice.rsocket.SluiceServer;
  * <p>The sending side cannot see DST, so it hashes every file and sends it; the writer makes rsync's quick check
  * (size and modification time) against its DST and skips an up-to-date file's chunks unwritten. Unchanged files are
  * therefore not rewritten, but their bytes still cross the wire. One server serves one run, then exits.
+ *
+ * <p>With {@code --tls-keystore} on the writer and {@code --tls-trust} on the sender, the connection is TLS
+ * ({@link TlsFiles}); the token is then no longer visible on the wire.
  */
 final class RemoteWriter {
 
@@ -324,6 +328,12 @@ final class RemoteWriter {
         private final Counters counters = new Counters();
 
         Server(Path target, SyncOptions options, String bind, int port, String token) throws IOException {
+            this(target, options, bind, port, token, null);
+        }
+
+        /* tls: a server context (TlsFiles.server), or null for plain TCP */
+        Server(Path target, SyncOptions options, String bind, int port, String token, SslContext tls)
+                throws IOException {
             this.target = target;
             this.options = options;
             Files.createDirectories(target);
@@ -334,6 +344,9 @@ final class RemoteWriter {
                     .channel(OUTCOMES, outcomes, OUTCOME_CODEC);
             if (token != null) {
                 builder.token(token);
+            }
+            if (tls != null) {
+                builder.tls(tls);
             }
             this.server = builder.bind(bind, port);
         }

@@ -14,11 +14,13 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 import dev.sluice.reactor.BlockingStage;
 import dev.sluice.rsocket.ClientOptions;
 import dev.sluice.rsocket.RemoteChannelException;
 import dev.sluice.rsocket.SluiceClient;
+import io.netty.handler.ssl.SslContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,7 +46,17 @@ import picocli.CommandLine.Parameters;
             "(--checksum compares contents instead).",
             "No SRC and DST: a demo on a generated tree, synced twice.",
             "The writer can run in another process: 'sluice-sync --serve-writer DST'",
-            "there, then 'sluice-sync SRC --remote HOST:PORT --token T' here."},
+            "there, then 'sluice-sync SRC --remote HOST:PORT --token T' here.",
+            "TLS: '--serve-writer DST --tls-keystore writer.p12' there and",
+            "'SRC --remote HOST:PORT --token T --tls-trust writer.p12' here, the",
+            "password in $SLUICE_TLS_PASSWORD on both sides. The client trusts",
+            "only the certificates in --tls-trust (this pins the writer's",
+            "certificate), and the certificate must also name the HOST of",
+            "--remote (SAN dns: or ip:). A self-signed keystore:",
+            "  keytool -genkeypair -alias sluice -keyalg EC -groupname secp256r1",
+            "    -dname CN=localhost -ext SAN=dns:localhost,ip:127.0.0.1",
+            "    -validity 365 -storetype PKCS12 -keystore writer.p12",
+            "    -storepass \"$SLUICE_TLS_PASSWORD\""},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:success", "1:some entries failed", "2:bad arguments", "130:cancelled (Ctrl-C, SIGTERM)"})
 public final class SluiceSync implements Callable<Integer> {
@@ -103,6 +115,21 @@ public final class SluiceSync implements Callable<Integer> {
             description = "--serve-writer: the TCP port (default: any free port, printed at start)")
     private int port;
 
+    @Option(names = "--tls-keystore", paramLabel = "FILE",
+            description = "--serve-writer: serve TLS with the private key and certificate in this PKCS12 keystore")
+    private Path tlsKeystore;
+
+    @Option(names = "--tls-trust", paramLabel = "FILE",
+            description = "--remote: connect with TLS, trusting only the certificates in this PKCS12 file (a trust "
+                    + "store, or the writer's keystore); the writer's certificate must name HOST")
+    private Path tlsTrust;
+
+    @Option(names = "--tls-password-env", paramLabel = "NAME",
+            description = "the environment variable holding the password of --tls-keystore or --tls-trust (default: "
+                    + TlsFiles.DEFAULT_PASSWORD_ENV + "; never a password on the command line; may be unset for a "
+                    + "trust store without password)")
+    private String tlsPasswordEnv;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
             description = "demo only: seed of the generated tree (default: ${DEFAULT-VALUE})")
     private long seed;
@@ -120,14 +147,16 @@ public final class SluiceSync implements Callable<Integer> {
 
     private final PrintStream out;
     private final PrintStream err;
+    private final Function<String, String> env;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final CountDownLatch done = new CountDownLatch(1);
     private volatile SyncPipeline current;
     private volatile RemoteWriter.Server serving;
 
-    private SluiceSync(PrintStream out, PrintStream err) {
+    private SluiceSync(PrintStream out, PrintStream err, Function<String, String> env) {
         this.out = out;
         this.err = err;
+        this.env = env;
     }
 
     /**
@@ -137,7 +166,7 @@ public final class SluiceSync implements Callable<Integer> {
      * @param args the command line
      */
     public static void main(String[] args) {
-        SluiceSync command = new SluiceSync(System.out, System.err);
+        SluiceSync command = new SluiceSync(System.out, System.err, System::getenv);
         Thread hook = new Thread(command::onSignal, "sluice-sync-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         int code;
@@ -160,7 +189,15 @@ public final class SluiceSync implements Callable<Integer> {
      * @return the exit code
      */
     static int execute(PrintStream out, PrintStream err, String... args) {
-        return new SluiceSync(out, err).commandLine().execute(args);
+        return create(out, err, System::getenv).commandLine().execute(args);
+    }
+
+    /**
+     * A command for tests: {@code env} stands for the environment (the TLS password is read through it);
+     * {@link #commandLine()} runs it, {@link #cancel()} stops it.
+     */
+    static SluiceSync create(PrintStream out, PrintStream err, Function<String, String> env) {
+        return new SluiceSync(out, err, env);
     }
 
     CommandLine commandLine() {
@@ -214,6 +251,10 @@ public final class SluiceSync implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
+        String tlsRefusal = checkTlsOptions();
+        if (tlsRefusal != null) {
+            return usage(tlsRefusal);
+        }
         if (serveWriter != null) {
             return serveWriter(options);
         }
@@ -237,6 +278,30 @@ public final class SluiceSync implements Callable<Integer> {
         int code = sync(source, target, options, reports);
         writeJson(reports);
         return code;
+    }
+
+    /* The TLS options belong to one side each: --tls-keystore to the writer, --tls-trust to the sender. */
+    private String checkTlsOptions() {
+        if (tlsKeystore != null && serveWriter == null) {
+            return "--tls-keystore " + tlsKeystore + " needs --serve-writer (the --remote side takes --tls-trust)";
+        }
+        if (tlsTrust != null && remote == null) {
+            return "--tls-trust " + tlsTrust + " needs --remote (the --serve-writer side takes --tls-keystore)";
+        }
+        if (tlsPasswordEnv != null) {
+            if (tlsKeystore == null && tlsTrust == null) {
+                return "--tls-password-env " + tlsPasswordEnv + " needs --tls-keystore or --tls-trust";
+            }
+            if (!tlsPasswordEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                return "--tls-password-env must name an environment variable (letters, digits, _) but was '"
+                        + tlsPasswordEnv + "'; the password itself goes into that variable";
+            }
+        }
+        return null;
+    }
+
+    private String passwordEnv() {
+        return tlsPasswordEnv == null ? TlsFiles.DEFAULT_PASSWORD_ENV : tlsPasswordEnv;
     }
 
     private SyncOptions options() {
@@ -333,16 +398,25 @@ public final class SluiceSync implements Callable<Integer> {
         if (token != null && token.isEmpty()) {
             return usage("--token must not be empty");
         }
-        try (RemoteWriter.Server server = new RemoteWriter.Server(serveWriter, options, bind, port, token)) {
+        SslContext tls = null;
+        if (tlsKeystore != null) {
+            try {
+                tls = TlsFiles.server(tlsKeystore, passwordEnv(), env);
+            } catch (TlsFiles.BadStoreException e) {
+                return usage(e.getMessage());
+            }
+        }
+        try (RemoteWriter.Server server = new RemoteWriter.Server(serveWriter, options, bind, port, token, tls)) {
             serving = server;
             if (cancelled.get()) {
                 server.cancel();
             }
-            out.printf("sluice-sync: writer into %s listening on %s:%d%n", serveWriter, bind, server.port());
+            out.printf("sluice-sync: writer into %s listening on %s:%d%s%n", serveWriter, bind, server.port(),
+                    tls == null ? "" : " (TLS, key from " + tlsKeystore + ")");
             out.println(token == null ? "sluice-sync: token " + server.token()
                     : "sluice-sync: token as given by --token");
             out.println("sluice-sync: waiting for one run: sluice-sync SRC --remote HOST:" + server.port()
-                    + " --token T");
+                    + " --token T" + (tls == null ? "" : " --tls-trust FILE"));
             out.flush();
             int code = server.run(out);
             out.flush();
@@ -380,7 +454,28 @@ public final class SluiceSync implements Callable<Integer> {
             return usage(Files.exists(source) ? "SRC is not a directory: " + source : "SRC does not exist: " + source);
         }
         String host = remote.substring(0, colon);
-        try (SluiceClient client = SluiceClient.connect(host, remotePort, ClientOptions.token(token))) {
+        ClientOptions clientOptions = ClientOptions.token(token);
+        if (tlsTrust != null) {
+            try {
+                clientOptions = clientOptions.withTls(TlsFiles.client(tlsTrust, passwordEnv(), env));
+            } catch (TlsFiles.BadStoreException e) {
+                return usage(e.getMessage());
+            }
+        }
+        SluiceClient connected;
+        try {
+            connected = SluiceClient.connect(host, remotePort, clientOptions);
+        } catch (RemoteChannelException e) {
+            err.println("sluice-sync: error: " + e.getMessage());
+            if (!e.getMessage().contains(" rejected the connection")) {
+                err.println(tlsTrust == null
+                        ? "sluice-sync: (if the writer serves TLS, give --tls-trust with its certificate)"
+                        : "sluice-sync: (with --tls-trust " + tlsTrust + ": does the writer serve TLS, with a "
+                                + "certificate in that file that names " + host + " in its SAN?)");
+            }
+            return 1;
+        }
+        try (SluiceClient client = connected) {
             List<SyncReport> reports = new ArrayList<>();
             int code = sync(source, Path.of(remote), options, reports,
                     RemoteWriter.sendingStage(client, source, options.capacity()));
