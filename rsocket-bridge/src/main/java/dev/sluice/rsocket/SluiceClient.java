@@ -110,6 +110,11 @@ public final class SluiceClient implements AutoCloseable {
             if (cause instanceof RejectedSetupException || cause instanceof RejectedException) {
                 throw new RemoteChannelException(address + " rejected the connection: " + cause.getMessage(), cause);
             }
+            if (e instanceof IllegalStateException && String.valueOf(e.getMessage()).startsWith("Timeout")) {
+                throw new RemoteChannelException("handshake with " + address + " failed: no answer within "
+                        + options.connectTimeout().toMillis() + " ms (a TLS server while this client is plain, or not"
+                        + " a Sluice server?)", e);
+            }
             throw new RemoteChannelException("handshake with " + address + " failed: " + e, e);
         }
         return new SluiceClient(rsocket, address, options, Math.min(options.maxFrameSize(), serverFrameSize));
