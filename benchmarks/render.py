@@ -30,10 +30,11 @@ SCENARIOS = {
     "S4ManyToOne": ("S4", "4 blocking producers -> 1 consumer (5 threads on 2 cores: oversubscribed)"),
     "S5PingPong": ("S5", "ping-pong round trip (SampleTime)"),
     "S6Mono": ("S6", "single-value async hand-off on one thread"),
+    "SRemote": ("S-remote", "8-byte items over RSocket on loopback, server and client in one JVM (capacity 256)"),
 }
 
 # Which implementation is "ours" in each group, and notes for peers.
-SLUICE_NAMES = ("sluice", "sluiceHop", "sluiceAsync", "sluiceFlux", "sluiceFluxHop", "sluiceMono")
+SLUICE_NAMES = ("sluice", "sluiceHop", "sluiceAsync", "sluiceFlux", "sluiceFluxHop", "sluiceMono", "sluiceRemote")
 NOTES = {
     "fluxCreate": "unbounded buffer",
     "fluxCreateHop": "unbounded buffer",
@@ -41,7 +42,11 @@ NOTES = {
     "disruptorYielding": "yield-spin waiter",
     "submissionPublisher": "own executor: a hop",
     "monoJust": "baseline, no hand-off",
+    "sluiceRemote": "blocking producer -> server channel -> remote receiver (acks, ledger)",
+    "rsocketStream": "plain requestStream + limitRate(256), no blocking ends",
 }
+# Scenarios whose detail rows also show throughput (items/s = 1e9 / ns) in the note column.
+THROUGHPUT_NOTE = {"SRemote"}
 # Not competitors: unbounded, a baseline, or a busy-spin floor (shown in the floor column instead).
 NOT_PEERS = {"fluxCreate", "fluxCreateHop", "monoJust", "jctoolsSpscSpin"}
 FLOOR = "jctoolsSpscSpin"
@@ -248,6 +253,8 @@ def detail_tables(groups):
         for r in ordered:
             name = f"**{r.impl}**" if r is ours else r.impl
             note = NOTES.get(r.impl, "")
+            if cls in THROUGHPUT_NOTE and r.ns > 0:
+                note = (note + "; " if note else "") + f"{1e9 / r.ns / 1e6:.2f} M items/s"
             if sample:
                 p50, p99, p999 = r.percentiles or (float("nan"),) * 3
                 rat = "-" if r is ours or not ours or not ours.percentiles else f"{p50 / ours.percentiles[0]:.2f}"
