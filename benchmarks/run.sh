@@ -95,6 +95,7 @@ case "$MODE" in
             "S4|S4ManyToOne -p capacity=256 -p impl=${S4_PEERS%,disruptorLiteBlocking} -p threads=platform"
             "S5|S5PingPong -p capacity=1 -p impl=sluice,abq,synchronousQueue,ltqTransfer,exchanger,jctoolsSpscSpin"
             "S6|S6Mono"
+            "S-remote|SRemote -wi 4 -w 1s"
         ) ;;
     full)
         JOBS=(
@@ -110,6 +111,7 @@ case "$MODE" in
             "S5|S5PingPong -p capacity=1"
             "S5-cap16|S5PingPong -p capacity=16 -p impl=sluice,abq,conversant,jctoolsSpscSpin"
             "S6|S6Mono"
+            "S-remote|SRemote -wi 4 -w 1s"
         ) ;;
 esac
 
@@ -153,9 +155,19 @@ run_jobs() {
             [[ "$name" == "@${tag^^}@"* ]] || continue
             name="${name#@*@}"
         fi
-        log "$tag $name: $args"
+        # a job's own timing options (S-remote's longer warmup) replace the mode's: JMH refuses repeated options
+        local timing=() i=0
+        while [ $i -lt ${#TIMING[@]} ]; do
+            if [[ " $args " == *" ${TIMING[$i]} "* ]]; then
+                i=$((i + 2))
+                continue
+            fi
+            timing+=("${TIMING[$i]}" "${TIMING[$((i + 1))]}")
+            i=$((i + 2))
+        done
+        log "$tag $name: $args ${timing[*]:-}"
         # shellcheck disable=SC2086 # args is a list of JMH arguments
-        "$java" -jar "$JAR" $args "${TIMING[@]}" "${COMMON[@]}" -rf json -rff "$OUT/$tag/$name.json"
+        "$java" -jar "$JAR" $args ${timing[@]+"${timing[@]}"} "${COMMON[@]}" -rf json -rff "$OUT/$tag/$name.json"
     done
 }
 

@@ -207,6 +207,13 @@ public final class SluiceServer implements AutoCloseable {
         /**
          * Sets the largest frame accepted, for items and requests alike.
          *
+         * <p>Size it (and the clients' {@link ClientOptions#withMaxFrameSize}) for the largest encoded item. An item
+         * too large for a remote consumer's limit (the smaller of this and the client's) ends that consumer's stream
+         * with a {@link RemoteChannelException} naming the size; the item is kept, at the head of the channel's
+         * redelivery queue, so it is not lost, but every remote consumer with a limit that small fails on it the same
+         * way until one with a larger limit takes it. Remote producers get the same check before an item leaves the
+         * client.
+         *
          * @param bytes at least 1024; default 1 MiB
          * @return this builder
          * @throws IllegalArgumentException if {@code bytes < 1024} or above 16 MiB - 1 (the RSocket frame limit)
