@@ -328,7 +328,9 @@ def environment(results_dir):
         "```",
         f"mode:      {env.get('mode')}",
         f"command:   {env.get('command')}",
-        f"date:      {env.get('date')}",
+        f"date:      {env.get('date')}"
+        + (f" (interrupted, resumed with SLUICE_BENCH_RESUME=1 at {', '.join(env['resumed'])}:"
+           " jobs already done were kept)" if env.get("resumed") else ""),
         f"cpu:       {env.get('cpu')}, {env.get('cpus')} CPUs",
         f"load avg:  before {' '.join(env.get('load_before', []))}, after {' '.join(env.get('load_after', []))}"
         " (1/5/15 min; the machine is shared)",

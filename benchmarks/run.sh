@@ -57,7 +57,13 @@ if [ "${SLUICE_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$JAR" ]; then
 fi
 
 
-rm -rf "$OUT"
+# SLUICE_BENCH_RESUME=1 continues an interrupted run of the same mode: jobs whose JSON is there are skipped, and
+# env.json keeps the first start (the README then says the run was resumed).
+RESUME="${SLUICE_BENCH_RESUME:-0}"
+if [ "$RESUME" != 1 ] || [ ! -f "$OUT/env.json" ]; then
+    RESUME=0
+    rm -rf "$OUT"
+fi
 mkdir -p "$OUT/jdk17" "$OUT/jdk25"
 
 # JMH options per mode. -foe true: a failed checksum or timeout fails the run. -prof gc: B/op on every row.
@@ -116,6 +122,14 @@ case "$MODE" in
 esac
 
 # Environment block for the README.
+if [ "$RESUME" = 1 ]; then
+    python3 - "$OUT/env.json" <<'PY'
+import json, sys, datetime
+env = json.load(open(sys.argv[1]))
+env.setdefault("resumed", []).append(datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+json.dump(env, open(sys.argv[1], "w"), indent=2)
+PY
+else
 python3 - "$OUT/env.json" "$MODE" "$COMMAND" "$JAVA17" "$JAVA25" "${TIMING[*]:-} ${COMMON[*]}" "${JOBS[@]}" <<'PY'
 import json, os, subprocess, sys, datetime
 out, mode, command, java17, java25, jmh_options = sys.argv[1:7]
@@ -145,6 +159,7 @@ env = {
 }
 json.dump(env, open(out, "w"), indent=2)
 PY
+fi
 
 run_jobs() {
     local java="$1" tag="$2" job name args
@@ -165,6 +180,10 @@ run_jobs() {
             timing+=("${TIMING[$i]}" "${TIMING[$((i + 1))]}")
             i=$((i + 2))
         done
+        if [ "$RESUME" = 1 ] && [ -s "$OUT/$tag/$name.json" ]; then
+            log "$tag $name: done in the interrupted run, skipped"
+            continue
+        fi
         log "$tag $name: $args ${timing[*]:-}"
         # shellcheck disable=SC2086 # args is a list of JMH arguments
         "$java" -jar "$JAR" $args ${timing[@]+"${timing[@]}"} "${COMMON[@]}" -rf json -rff "$OUT/$tag/$name.json"
