@@ -2,6 +2,7 @@ package dev.sluice.rsocket;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sluice.Channel;
@@ -16,6 +17,7 @@ import io.rsocket.exceptions.RejectedException;
 import io.rsocket.exceptions.RejectedSetupException;
 import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.util.DefaultPayload;
+import reactor.core.Exceptions;
 import reactor.netty.tcp.TcpClient;
 
 /**
@@ -99,7 +101,7 @@ public final class SluiceClient implements AutoCloseable {
         try {
             // SETUP has no answer: a request/response round trip tells whether the token was accepted
             Payload reply = Objects.requireNonNull(rsocket, "rsocket")
-                    .requestResponse(Wire.hello(options.maxFrameSize())).block(options.connectTimeout());
+                    .requestResponse(Wire.hello(options.maxFrameSize())).timeout(options.connectTimeout()).block();
             if (reply != null) {
                 serverFrameSize = Wire.announcedFrameSize(reply, options.maxFrameSize());
                 reply.release();
@@ -110,7 +112,7 @@ public final class SluiceClient implements AutoCloseable {
             if (cause instanceof RejectedSetupException || cause instanceof RejectedException) {
                 throw new RemoteChannelException(address + " rejected the connection: " + cause.getMessage(), cause);
             }
-            if (e instanceof IllegalStateException && String.valueOf(e.getMessage()).startsWith("Timeout")) {
+            if (Exceptions.unwrap(e) instanceof TimeoutException) {
                 throw new RemoteChannelException("handshake with " + address + " failed: no answer within "
                         + options.connectTimeout().toMillis() + " ms (a TLS server while this client is plain, or not"
                         + " a Sluice server?)", e);

@@ -327,10 +327,6 @@ final class RemoteWriter {
         private final LongAdder createdDirs = new LongAdder();
         private final Counters counters = new Counters();
 
-        Server(Path target, SyncOptions options, String bind, int port, String token) throws IOException {
-            this(target, options, bind, port, token, null);
-        }
-
         /* tls: a server context (TlsFiles.server), or null for plain TCP */
         Server(Path target, SyncOptions options, String bind, int port, String token, SslContext tls)
                 throws IOException {

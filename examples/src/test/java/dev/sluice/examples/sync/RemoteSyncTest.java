@@ -198,7 +198,7 @@ class RemoteSyncTest {
     }
 
     private Served serve(Path dst) throws Exception {
-        RemoteWriter.Server server = new RemoteWriter.Server(dst, SyncOptions.defaults(), "127.0.0.1", 0, TOKEN);
+        RemoteWriter.Server server = new RemoteWriter.Server(dst, SyncOptions.defaults(), "127.0.0.1", 0, TOKEN, null);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
         CompletableFuture<Integer> code = new CompletableFuture<>();

@@ -200,6 +200,7 @@ class RemoteSyncTlsTest {
         assertEquals(1, run.code(), run.all());
         assertTrue(run.err().contains("127.0.0.1:" + served.port()), run.err());
         assertTrue(run.err().contains("if the writer serves TLS, give --tls-trust"), run.err());
+        assertTrue(run.err().contains("no answer within"), "the handshake timeout is named: " + run.err());
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(25), "bounded by the connect timeout");
         assertDstEmpty(dst);
     }
