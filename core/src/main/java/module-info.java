@@ -5,6 +5,7 @@ module dev.sluice {
     requires transitive org.reactivestreams;
 
     exports dev.sluice;
+    exports dev.sluice.internal to dev.sluice.rsocket;
 
     uses dev.sluice.BlockingGuard;
 }

@@ -53,6 +53,20 @@ import org.reactivestreams.Subscriber;
  */
 public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
 
+    static {
+        dev.sluice.internal.ChannelAccess.install(new dev.sluice.internal.ChannelAccess.Operations() {
+            @Override
+            public void pushBack(Channel<?> channel, Object item) {
+                channel.core.pushBack(item);
+            }
+
+            @Override
+            public void undeliver(Channel<?> channel, Object item, UndeliveredReason reason) {
+                channel.core.undeliver(item, reason, true);
+            }
+        });
+    }
+
     final ChannelCore core;
     private final SenderView<T> senderView;
     private final ReceiverView<T> receiverView;

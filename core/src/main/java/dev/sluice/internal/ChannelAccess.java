@@ -1,0 +1,98 @@
+package dev.sluice.internal;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.sluice.Channel;
+import dev.sluice.UndeliveredReason;
+
+/**
+ * Not part of Sluice's API: operations on a channel's buffer that Sluice's own modules need and users must not call.
+ *
+ * <p>The package is exported only to {@code dev.sluice.rsocket} (a qualified export in {@code module-info}), so a
+ * bridge that takes an item out of a channel and cannot deliver it (a remote consumer that vanished before it
+ * acknowledged the item) puts it back at the head of that same channel instead of keeping a second buffer of its
+ * own: the item counts against the capacity and in {@link Channel#stats()}, and local consumers see it too.
+ *
+ * <p>The channel class installs the implementation once, when it is initialized; any later install is refused.
+ */
+public final class ChannelAccess {
+
+    /** The operations, implemented inside package {@code dev.sluice}. */
+    public interface Operations {
+        /**
+         * Puts an item taken out of {@code channel} back at its head (to the oldest waiting receiver, or ahead of
+         * the buffer); after the channel was cancelled or ended it goes to the undelivered handler instead.
+         *
+         * @param channel the channel the item was received from
+         * @param item the item, never {@code null}
+         */
+        void pushBack(Channel<?> channel, Object item);
+
+        /**
+         * Hands an item taken out of {@code channel} to its undelivered handler, exactly once, and counts it in
+         * {@code stats().undelivered()}.
+         *
+         * @param channel the channel the item was received from
+         * @param item the item, never {@code null}
+         * @param reason why it will never be delivered
+         */
+        void undeliver(Channel<?> channel, Object item, UndeliveredReason reason);
+    }
+
+    private static final AtomicReference<Operations> OPERATIONS = new AtomicReference<>();
+
+    private ChannelAccess() {
+    }
+
+    /**
+     * Called once by {@link Channel}'s static initializer.
+     *
+     * @param implementation the operations
+     * @throws IllegalStateException if they were installed already
+     */
+    public static void install(Operations implementation) {
+        Objects.requireNonNull(implementation, "implementation");
+        if (!OPERATIONS.compareAndSet(null, implementation)) {
+            throw new IllegalStateException("ChannelAccess is installed by dev.sluice.Channel only");
+        }
+    }
+
+    /**
+     * Puts an item received from {@code channel} back at its head; see {@link Operations#pushBack}.
+     *
+     * @param channel the channel the item was received from
+     * @param item the item
+     * @param <T> the item type
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public static <T> void pushBack(Channel<T> channel, T item) {
+        Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(item, "item");
+        operations().pushBack(channel, item);
+    }
+
+    /**
+     * Hands an item received from {@code channel} to its undelivered handler; see {@link Operations#undeliver}.
+     *
+     * @param channel the channel the item was received from
+     * @param item the item
+     * @param reason why it will never be delivered
+     * @param <T> the item type
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public static <T> void undeliver(Channel<T> channel, T item, UndeliveredReason reason) {
+        Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(item, "item");
+        Objects.requireNonNull(reason, "reason");
+        operations().undeliver(channel, item, reason);
+    }
+
+    private static Operations operations() {
+        Operations ops = OPERATIONS.get();
+        if (ops == null) {
+            throw new IllegalStateException("dev.sluice.Channel is not initialized");
+        }
+        return ops;
+    }
+}
