@@ -27,7 +27,7 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
     private final ChannelCore core;
     private volatile Object next;
     private volatile boolean closed;
-    volatile ChannelCore.ReceiveWaiter waiter;
+    volatile ThreadWaiter waiter;
     private boolean ended;
     private RuntimeException endError;
 
@@ -122,7 +122,7 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
             return;
         }
         closed = true;
-        ChannelCore.ReceiveWaiter w = waiter;
+        ThreadWaiter w = waiter;
         if (w != null) {
             core.detach(w);
         }

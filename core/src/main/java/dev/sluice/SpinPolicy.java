@@ -1,0 +1,163 @@
+package dev.sluice;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+
+/*
+ * How a thread of one side of one channel waits for the other side before it queues and parks: relaxed looks spaced
+ * in time, within a time budget that adapts to whether spinning pays. One instance per side per channel.
+ *
+ * Overview of implementation
+ *
+ * Why. On a multiprocessor a platform thread's park/unpark round trip costs ~10-15 us on Linux VMs, while the other
+ * side usually frees a slot or publishes an item within a microsecond: a short spin saves the park. But each look at
+ * the other side's cache line pulls that line away from the thread that works on it, and on a loaded machine (more
+ * runnable threads than CPUs) the thread a spinner waits for may not be running at all: then every spin is a stolen
+ * time slice. So (as HotSpot's adaptive spinning and LinkedTransferQueue do):
+ *   - only the first waiter of a side spins (`spinner`); later ones queue and park at once;
+ *   - looks are relaxed (one stamp, ChannelCore's probe) and spaced in time: the first after `look` ns, then twice
+ *     as far apart each time, up to MAX_LOOK: the other side gets undisturbed runs, and a waiter that keeps finding
+ *     just one item widens `look` (the receive side's remedy against the near-empty chase: each item would otherwise
+ *     cost a cache-line round trip);
+ *   - the whole episode lasts at most `budget` ns (about one park/unpark round trip at first); an episode that ends
+ *     in a park halves the budget, one that succeeds doubles it (bounded), so spinning that never pays stops;
+ *   - a gap between two clock reads longer than PREEMPTED ns means this thread was descheduled: the machine is
+ *     oversubscribed, so the episode ends at once and the budget drops to a quarter;
+ *   - virtual threads never spin (their park is cheap and their carrier has other work), nor do uniprocessors.
+ * The fields are plain and racy on purpose: they are heuristics, read and written only on the slow path by the
+ * (usually single) spinner; a lost update costs one episode of a slightly wrong budget.
+ */
+final class SpinPolicy {
+    /** Implemented by ChannelCore: a relaxed look that never decides (ring stamp, gate). */
+    interface Probe {
+        /** True when trying again for real may succeed. */
+        boolean ready();
+    }
+
+    static final boolean MULTIPROCESSOR = Runtime.getRuntime().availableProcessors() > 1;
+
+    /** Upper bound of an episode's budget. */
+    static final long MAX_BUDGET = 50_000L;
+    /** Lower bound of the budget: an episode always gets a few looks (a park costs more than this). */
+    static final long MIN_BUDGET = 1_000L;
+    /** Initial budget: about one park/unpark round trip of a platform thread. */
+    static final long INITIAL_BUDGET = 20_000L;
+    /** The first look of an episode comes after this long, at least. */
+    static final long MIN_LOOK = 50L;
+    /** Looks are never further apart than this. */
+    static final long MAX_LOOK = 4_000L;
+    /** A gap this long between two clock reads of a spinning thread: it was descheduled. */
+    static final long PREEMPTED = 100_000L;
+
+    // padding: the fields below are written by the spinner while the fast paths run on other lines
+    long p00, p01, p02, p03, p04, p05, p06, p07;
+
+    /** 1 while a thread of this side spins. */
+    volatile int spinner;
+    /** The current episode budget in ns (heuristic, racy). */
+    long budget = INITIAL_BUDGET;
+    /** The current first-look delay in ns (heuristic, racy). */
+    long look = MIN_LOOK;
+
+    long p10, p11, p12, p13, p14, p15, p16, p17;
+
+    /**
+     * Spins until {@code probe} says ready or the episode's budget is spent; only one thread of this side at a time.
+     *
+     * @return true if the probe said ready (try again for real), false if the caller should queue and park
+     */
+    boolean await(Probe probe) {
+        if (!MULTIPROCESSOR || isVirtual(Thread.currentThread())) {
+            return false;
+        }
+        if (spinner != 0 || !SPINNER.compareAndSet(this, 0, 1)) {
+            return false; // someone spins already: queue behind it
+        }
+        try {
+            long budget = this.budget;
+            long look = this.look;
+            long start = System.nanoTime();
+            long now = start;
+            long deadline = start + budget;
+            long next = start + look;
+            for (;;) {
+                long before = now;
+                now = System.nanoTime();
+                if (now - before > PREEMPTED) {
+                    this.budget = Math.max(MIN_BUDGET, budget >> 2);
+                    return false;
+                }
+                if (now >= next) {
+                    if (probe.ready()) {
+                        this.budget = Math.min(MAX_BUDGET, budget << 1);
+                        return true;
+                    }
+                    if (now >= deadline) {
+                        this.budget = Math.max(MIN_BUDGET, budget >> 1);
+                        return false;
+                    }
+                    look = Math.min(MAX_LOOK, look << 1);
+                    next = now + look;
+                }
+                Thread.onSpinWait();
+            }
+        } finally {
+            spinner = 0;
+        }
+    }
+
+    /**
+     * Tells the policy how many items the side moved between two waits: a waiter that finds just one or two items
+     * per look waits longer before its first look next time; one that finds a run looks sooner.
+     */
+    void moved(long items, int run) {
+        long look = this.look;
+        if (items <= 2) {
+            if (look < MAX_LOOK) {
+                this.look = Math.min(MAX_LOOK, look << 1);
+            }
+        } else if (items >= run && look > MIN_LOOK) {
+            this.look = Math.max(MIN_LOOK, look >> 1);
+        }
+    }
+
+    private static final MethodHandle IS_VIRTUAL = findIsVirtual();
+
+    private static MethodHandle findIsVirtual() {
+        try {
+            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    MethodType.methodType(boolean.class));
+        } catch (ReflectiveOperationException e) {
+            return null; // JDK 17: no virtual threads
+        }
+    }
+
+    /** True for a virtual thread (JDK 21+). */
+    static boolean isVirtual(Thread t) {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(t);
+        } catch (Throwable impossible) {
+            return false;
+        }
+    }
+
+    /** Whether a thread that queued may spin on its waiter state before parking (platform threads, multiprocessor). */
+    static boolean maySpin(Thread t) {
+        return MULTIPROCESSOR && !isVirtual(t);
+    }
+
+    private static final VarHandle SPINNER;
+
+    static {
+        try {
+            SPINNER = MethodHandles.lookup().findVarHandle(SpinPolicy.class, "spinner", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
