@@ -15,13 +15,11 @@ final class CallbackLog {
     /** At most one summary line per this many nanoseconds. */
     static final long INTERVAL = 1_000_000_000L;
 
-    private final System.Logger logger;
     private volatile long total;
     private volatile long lastLineNanos;
     private volatile long loggedTotal;
 
-    CallbackLog(System.Logger logger) {
-        this.logger = logger;
+    CallbackLog() {
     }
 
     /** Records one failure of {@code what} (for example "onUndelivered(CANCELLED)") and logs it if due. */
@@ -31,7 +29,7 @@ final class CallbackLog {
             if (n == 1) {
                 lastLineNanos = System.nanoTime();
                 loggedTotal = 1;
-                logger.log(System.Logger.Level.WARNING, what + " threw; the channel goes on (further failures are "
+                ChannelCore.LOGGER.log(System.Logger.Level.WARNING, what + " threw; the channel goes on (further failures are "
                         + "summarized, at most one line per second)", t);
                 return;
             }
@@ -40,7 +38,7 @@ final class CallbackLog {
             if (now - last >= INTERVAL && LAST_LINE_NANOS.compareAndSet(this, last, now)) {
                 long before = loggedTotal;
                 loggedTotal = n;
-                logger.log(System.Logger.Level.WARNING, what + " threw again: " + (n - before)
+                ChannelCore.LOGGER.log(System.Logger.Level.WARNING, what + " threw again: " + (n - before)
                         + " more callback failures since the last report (" + n + " in all); latest: " + t);
             }
         } catch (Throwable ignored) {

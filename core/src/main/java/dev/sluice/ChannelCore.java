@@ -162,7 +162,7 @@ final class ChannelCore {
     /** A spinning sender waits until this many slots look free (a quarter of the capacity): it resumes with a run. */
     private final int wakeDistance;
     final ChannelCounters counters = new ChannelCounters();
-    final CallbackLog callbackLog = new CallbackLog(LOGGER);
+    final CallbackLog callbackLog = new CallbackLog();
     private final SpinPolicy sendSpin = new SpinPolicy();
     private final SpinPolicy receiveSpin = new SpinPolicy();
     private final SpinPolicy.Probe roomProbe = this::roomLikely;
