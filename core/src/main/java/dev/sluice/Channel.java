@@ -65,6 +65,17 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
             public void undeliver(Channel<?> channel, Object item, UndeliveredReason reason) {
                 channel.core.undeliver(item, reason, true);
             }
+
+            @Override
+            public ChannelState state(ChannelReceiver<?> receiver) {
+                if (receiver instanceof Channel) {
+                    return ((Channel<?>) receiver).state();
+                }
+                if (receiver instanceof ReceiverView) {
+                    return ((ReceiverView<?>) receiver).channel().state();
+                }
+                return null;
+            }
         });
     }
 

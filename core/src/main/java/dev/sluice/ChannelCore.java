@@ -652,6 +652,9 @@ final class ChannelCore {
         try {
             final long deadline = nanos > 0 ? since + nanos : 0L;
             boolean spin = (gate & RECEIVE_SLOW) == 0 && mode == OPEN;
+            if (spin) {
+                receiveSpin.moved(ring.consumerCount(), wakeDistance);
+            }
             while (spin && receiveSpin.await(itemProbe)) {
                 item = take(null, true);
                 if (item != null) {
@@ -770,7 +773,7 @@ final class ChannelCore {
     /** After an item left the ring: admit waiting senders (Dekker: the index CAS, then this read; Overview). */
     private void afterRemove() {
         int g = gate;
-        if ((g & SENDERS_WAIT) != 0 || ((g & ENDING) != 0 && !terminated)) {
+        if ((g & SENDERS_WAIT) != 0 || ((g & ENDING) != 0 && !terminated && ring.isEmpty())) {
             pump();
         }
     }

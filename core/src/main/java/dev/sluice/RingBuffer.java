@@ -27,11 +27,11 @@ import java.lang.invoke.VarHandle;
  * and nothing else: a waiting side uses them to decide when to try again without pulling the other side's index line
  * into its cache on every look. They never decide FULL/EMPTY and never allow a park (invariant I4 of ChannelCore).
  *
- * Runs. drain(sink, k) claims up to k published items with one CAS on the consumer index (the look-ahead of JCTools'
- * MpmcArrayQueue.drain: if slot c+k-1 is published, every index below it was claimed by a producer, and each is
- * published within a few instructions), then takes them in order. fill(items, k) claims k free slots with one CAS
- * on the producer index (slot p+k-1 free for its producer means every slot below it was claimed by a consumer of the
- * previous lap) and publishes them in order.
+ * Runs. drain(sink, k) claims up to k items with one CAS on the consumer index: as many as the producer count says
+ * were claimed by producers, each of which publishes within a few instructions (the run version of poll()'s wait),
+ * then takes them in order. fill(items, k) claims up to k slots with one CAS on the producer index: as many as the
+ * consumer count says were claimed by consumers of the previous lap, each freed within a few instructions, and
+ * publishes them in order. (JCTools' MpmcArrayQueue.drain/fill claim runs the same way, with a look-ahead stamp.)
  *
  * Closing. The producer index word is (count << 1) | CLOSED. close() sets the bit atomically, so after it no
  * producer can claim an index: the final count of accepted items is fixed, and "closed and drained" is exactly
@@ -145,17 +145,13 @@ final class RingBuffer extends RingBufferPad2 {
     }
 
     /**
-     * Offers {@code n} elements {@code items[from..from+n)} in order as one run when {@code n} slots are free.
+     * Offers up to {@code n} elements {@code items[from..from+n)} in order, as one run claimed with one CAS on the
+     * producer index: as many as the consumer count says are free. A slot of the run whose previous-lap element a
+     * consumer has claimed but not yet freed is waited for (a few instructions), as offer() does.
      *
-     * @return how many were accepted (all n, or 0 when fewer than n slots are free); -1 if closed
+     * @return how many were accepted (0 when full); -1 if closed
      */
     int fill(Object[] items, int from, int n) {
-        if (n <= 0) {
-            return 0;
-        }
-        if (n > capacity) {
-            n = capacity;
-        }
         final int[] stamps = this.stamps;
         for (;;) {
             long word = producerIndexVolatile();
@@ -163,26 +159,22 @@ final class RingBuffer extends RingBufferPad2 {
                 return -1;
             }
             long p = word >>> 1;
-            long last = p + n - 1;
-            int d = stampAcquire(stamps, slot(last)) - (int) (last << 1);
-            if (d == 0) {
-                if (casProducerIndex(word, word + 2L * n)) {
-                    for (int k = 0; k < n; k++) {
-                        long index = p + k;
-                        int i = slot(index);
-                        int free = (int) (index << 1);
-                        while (stampAcquire(stamps, i) != free) {
-                            // a consumer of the previous lap claimed this slot and is freeing it: a few instructions
-                        }
-                        setElementPlain(i, items[from + k]);
-                        setStampRelease(stamps, i, free + 1);
+            int k = (int) Math.min(n, capacity - (p - consumerCount()));
+            if (k <= 0) {
+                return 0;
+            }
+            if (casProducerIndex(word, word + 2L * k)) {
+                for (int j = 0; j < k; j++) {
+                    long index = p + j;
+                    int i = slot(index);
+                    int free = (int) (index << 1);
+                    while (stampAcquire(stamps, i) != free) {
+                        // a consumer of the previous lap claimed this slot and is freeing it: a few instructions
                     }
-                    return n;
+                    setElementPlain(i, items[from + j]);
+                    setStampRelease(stamps, i, free + 1);
                 }
-            } else if (d < 0) {
-                if (last - capacity >= consumerCount()) {
-                    return 0; // fewer than n free slots
-                }
+                return k;
             }
         }
     }
@@ -232,47 +224,38 @@ final class RingBuffer extends RingBufferPad2 {
     }
 
     /**
-     * Removes up to {@code max} elements in order into {@code sink[0..)}, claiming them with one CAS when they are all
-     * published (else one by one, as {@link #poll()}); nothing once consumers were cancelled.
+     * Removes up to {@code max} elements in order into {@code sink[0..)}, as one run claimed with one CAS on the
+     * consumer index: as many as the producer count says were accepted. A slot of the run that its producer claimed
+     * but has not published yet is waited for (a few instructions), as poll() does. Nothing once consumers were
+     * cancelled.
      *
      * @return how many were removed
      */
     int drain(Object[] sink, int max) {
-        if (max > capacity) {
-            max = capacity;
-        }
         final int[] stamps = this.stamps;
-        int taken = 0;
-        while (taken < max) {
+        for (;;) {
             long word = consumerIndexVolatile();
             if ((word & CANCELLED_BIT) != 0) {
-                return taken;
+                return 0;
             }
             long c = word >>> 1;
-            int k = max - taken;
-            long last = c + k - 1;
-            if (k > 1 && stampAcquire(stamps, slot(last)) == (int) (last << 1) + 1) {
-                if (casConsumerIndex(word, word + 2L * k)) {
-                    for (int j = 0; j < k; j++) {
-                        long index = c + j;
-                        int i = slot(index);
-                        int published = (int) (index << 1) + 1;
-                        while (stampAcquire(stamps, i) != published) {
-                            // claimed by a producer before `last`, which is published: a few instructions
-                        }
-                        sink[taken++] = take(stamps, i, index);
+            int k = (int) Math.min(max, (producerIndexVolatile() >>> 1) - c);
+            if (k <= 0) {
+                return 0;
+            }
+            if (casConsumerIndex(word, word + 2L * k)) {
+                for (int j = 0; j < k; j++) {
+                    long index = c + j;
+                    int i = slot(index);
+                    int published = (int) (index << 1) + 1;
+                    while (stampAcquire(stamps, i) != published) {
+                        // claimed by a producer that is publishing it: a few instructions
                     }
-                    return taken;
+                    sink[j] = take(stamps, i, index);
                 }
-                continue;
+                return k;
             }
-            Object e = poll(false);
-            if (e == null) {
-                return taken;
-            }
-            sink[taken++] = e;
         }
-        return taken;
     }
 
     private Object take(int[] stamps, int i, long c) {

@@ -60,6 +60,8 @@ final class SpinPolicy {
     long budget = INITIAL_BUDGET;
     /** The current first-look delay in ns (heuristic, racy). */
     long look = MIN_LOOK;
+    /** The side's index when its previous wait began (heuristic, racy). */
+    long mark;
 
     long p10, p11, p12, p13, p14, p15, p16, p17;
 
@@ -109,10 +111,13 @@ final class SpinPolicy {
     }
 
     /**
-     * Tells the policy how many items the side moved between two waits: a waiter that finds just one or two items
-     * per look waits longer before its first look next time; one that finds a run looks sooner.
+     * Called as a wait begins with the side's own index (items it moved so far): a waiter that found just one or two
+     * items since its previous wait waits longer before its first look this time (the other side gets a run, and the
+     * near-empty chase, a cache-line round trip per item, ends); one that found a run of {@code run} looks sooner.
      */
-    void moved(long items, int run) {
+    void moved(long index, int run) {
+        long items = index - mark;
+        mark = index;
         long look = this.look;
         if (items <= 2) {
             if (look < MAX_LOOK) {

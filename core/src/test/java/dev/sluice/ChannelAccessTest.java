@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import dev.sluice.internal.ChannelAccess;
 
 /** The qualified-export hooks that the RSocket bridge uses to give items back to a channel. */
+@SuppressWarnings("unchecked")
 class ChannelAccessTest {
 
     @Test
@@ -64,7 +65,24 @@ class ChannelAccessTest {
             @Override
             public void undeliver(Channel<?> channel, Object item, UndeliveredReason reason) {
             }
+
+            @Override
+            public ChannelState state(ChannelReceiver<?> receiver) {
+                return null;
+            }
         }));
+    }
+
+    @Test
+    void state_seesThroughTheReceiverView_andIsNullForForeignReceivers() {
+        Channel<String> ch = Channel.bounded(1);
+        assertEquals(ChannelState.OPEN, ChannelAccess.state(ch.receiver()));
+        ch.cancel();
+        assertEquals(ChannelState.CANCELLED, ChannelAccess.state(ch.receiver()));
+        assertEquals(ChannelState.CANCELLED, ChannelAccess.state(ch));
+        ChannelReceiver<String> foreign = (ChannelReceiver<String>) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {ChannelReceiver.class}, (proxy, method, args) -> null);
+        assertEquals(null, ChannelAccess.state(foreign));
     }
 
     @Test
