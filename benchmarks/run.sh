@@ -90,6 +90,7 @@ case "$MODE" in
         JOBS=(
             "S1b|S1bOneToOne -p capacity=256 -p impl=sluice,abq -p threads=platform"
             "@JDK25@S1b-virtual|S1bOneToOne -p capacity=256 -p impl=sluice -p threads=virtual"
+            "S9|S9Operators"
         ) ;;
     quick)
         JOBS=(
@@ -101,6 +102,7 @@ case "$MODE" in
             "S4|S4ManyToOne -p capacity=256 -p impl=${S4_PEERS%,disruptorLiteBlocking} -p threads=platform"
             "S5|S5PingPong -p capacity=1 -p impl=sluice,abq,synchronousQueue,ltqTransfer,exchanger,jctoolsSpscSpin"
             "S6|S6Mono"
+            "S9|S9Operators"
             "S-remote|SRemote -wi 4 -w 1s"
         ) ;;
     full)
@@ -117,6 +119,7 @@ case "$MODE" in
             "S5|S5PingPong -p capacity=1"
             "S5-cap16|S5PingPong -p capacity=16 -p impl=sluice,abq,conversant,jctoolsSpscSpin"
             "S6|S6Mono"
+            "S9|S9Operators"
             "S-remote|SRemote -wi 4 -w 1s"
         ) ;;
 esac
@@ -201,7 +204,7 @@ json.dump(env, open(sys.argv[1], "w"), indent=2)
 PY
 
 if [ "$MODE" = smoke ] || [[ "$OUT" == *-custom ]]; then
-    python3 benchmarks/render.py "$OUT" --out "$OUT/table.md" --expect 5
+    python3 benchmarks/render.py "$OUT" --out "$OUT/table.md" --expect 23
 else
     python3 benchmarks/render.py "$OUT" --readme benchmarks/README.md
 fi
