@@ -610,6 +610,10 @@ def bar_chart(title, subtitle, panels, width=1020, label_width=270, note_width=3
     row_h, gap, top = 18, 10, 58
     plot_x0 = label_width
     plot_w = width - label_width - note_width
+    label_chars = max((len(label) for _, bars in panels for label, _, _, _ in bars), default=0)
+    if 7 * label_chars + 16 > label_width:   # long labels (A/B rows): widen the label column
+        plot_x0 = label_width = 7 * label_chars + 16
+        width = label_width + plot_w + note_width
     values = [v for _, bars in panels for _, v, _, _ in bars if v is not None and not math.isnan(v)]
     lo, hi = log_axis(values)
 
@@ -618,6 +622,7 @@ def bar_chart(title, subtitle, panels, width=1020, label_width=270, note_width=3
         return plot_x0 + (lv - lo) / (hi - lo) * plot_w
 
     height = top + sum(len(b) * row_h + (row_h if t else 0) + gap for t, b in panels) + 30
+    width = max(width, 9 * len(title) + 20, 7 * len(subtitle) + 20)
     e = html.escape
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" {SVG_FONT}>',
@@ -684,8 +689,8 @@ def write_charts(results_dir, rows, what):
         os.remove(old)
     written = []
     groups = grouped(rows)
-    subtitle = ("time relative to the best peer (log scale): left of 1x = faster than the best peer; "
-                "orange = Sluice; light = floor/unbounded/baseline, not a peer")
+    subtitle = ("time relative to the best peer (log scale), left of 1x = faster; orange = Sluice; "
+                "light = floor/unbounded/baseline, not a peer")
     for jdk in sorted({r.jdk_major for r in rows}):
         summary = []
         per_cls = {}
@@ -719,7 +724,7 @@ def write_charts(results_dir, rows, what):
             name = SCENARIOS.get(cls, (cls, ""))
             path = os.path.join(charts, f"{name[0]}-jdk{jdk}.svg")
             with open(path, "w") as f:
-                f.write(bar_chart(f"{name[0]}: {name[1]}, JDK {jdk} ({what})", subtitle, panels))
+                f.write(bar_chart(f"{name[0]}, JDK {jdk}: {name[1]}", f"{what}; {subtitle}", panels))
             written.append(path)
     return written
 
