@@ -589,17 +589,14 @@ def log_axis(values, lo_cap=1 / 1000.0, hi_cap=1000.0):
 
 
 def ticks(lo, hi):
-    out = []
-    for k in range(-3, 4):
-        for m in (1, 3):
-            v = m * 10.0 ** k
-            if lo <= math.log10(v) <= hi:
-                out.append(v)
-    return out
+    """1, 3, 10, 30, ... and 1/3, 1/10, ... inside the axis; only decades when the axis is wide."""
+    steps = (1, 3) if hi - lo <= 3.2 else (1,)
+    ups = [m * 10 ** k for k in range(0, 4) for m in steps]
+    return sorted(v for v in set(ups + [1.0 / u for u in ups]) if lo <= math.log10(v) <= hi)
 
 
 def tick_label(v):
-    return f"{v:g}x" if v >= 1 else f"1/{1 / v:.3g}x"
+    return f"{v:g}x" if v >= 1 else f"1/{1 / v:g}x"
 
 
 def bar_chart(title, subtitle, panels, width=1020, label_width=270, note_width=340):
@@ -611,6 +608,10 @@ def bar_chart(title, subtitle, panels, width=1020, label_width=270, note_width=3
     plot_x0 = label_width
     plot_w = width - label_width - note_width
     label_chars = max((len(label) for _, bars in panels for label, _, _, _ in bars), default=0)
+    note_chars = max((len(note) for _, bars in panels for _, _, _, note in bars), default=0)
+    if 7 * note_chars + 16 > note_width:
+        width += 7 * note_chars + 16 - note_width
+        note_width = 7 * note_chars + 16
     if 7 * label_chars + 16 > label_width:   # long labels (A/B rows): widen the label column
         plot_x0 = label_width = 7 * label_chars + 16
         width = label_width + plot_w + note_width

@@ -328,7 +328,7 @@ PY
             for summary in "$dir"/*/summary-*.txt; do
                 [ -f "$summary" ] || continue
                 log "top frames ($event, self): $summary"
-                sed -n '/ns  percent  samples  top/,$p' "$summary" | head -16
+                sed -n '/  percent  samples  top/,$p' "$summary" | head -16
             done
         done
     done
