@@ -26,7 +26,10 @@
 #   SLUICE_BENCH_LOAD=N        N busy-loop processes (`sh -c 'while :; do :; done'`) run beside the forks of any
 #                              mode (the load mode sets 1); results go to results/<mode>-load/; killed at the end,
 #                              also on failure or Ctrl-C
-#   SLUICE_BENCH_ONLY="S1b S9" run only the jobs with these names (see the job lists below)
+#   SLUICE_BENCH_ONLY="S1b S9" run only the jobs with these names (see the job lists below; S1b-virtual is a name
+#                              of its own)
+#   SLUICE_BENCH_JOBS="name|args;name|args"  replace the mode's job list, e.g. for an A/B of other rows:
+#                              "S1b|S1bOneToOne -p capacity=4096 -p impl=sluice,abq -p threads=platform"
 #   SLUICE_BENCH_RESUME=1      continue an interrupted run of the same mode: jobs (ab: forks) already done are kept
 #   SLUICE_AB_FORKS=N          ab: forks per jar and row (default 5)
 #   SLUICE_PROF_EVENTS="..."   profile: async-profiler events, each a run of its own (default "cpu alloc lock")
@@ -75,7 +78,7 @@ quote() {
     fi
 }
 COMMAND=
-for var in SLUICE_BENCH_LOAD SLUICE_BENCH_TIMING SLUICE_BENCH_ONLY SLUICE_BENCH_RESUME SLUICE_AB_FORKS \
+for var in SLUICE_BENCH_LOAD SLUICE_BENCH_TIMING SLUICE_BENCH_JOBS SLUICE_BENCH_ONLY SLUICE_BENCH_RESUME SLUICE_AB_FORKS \
     SLUICE_PROF_EVENTS SLUICE_PROF_JDKS; do
     if [ -n "${!var:-}" ]; then
         COMMAND+="$var=$(quote "${!var}") "
@@ -262,6 +265,9 @@ case "$MODE" in
         [ ${#PROFILE_ARGS[@]} -gt 0 ] || PROFILE_ARGS=(S1bOneToOne -p capacity=256 -p impl=sluice -p threads=platform)
         JOBS=() ;;
 esac
+if [ -n "${SLUICE_BENCH_JOBS:-}" ] && [ "$MODE" != profile ]; then
+    IFS=';' read -r -a JOBS <<< "$SLUICE_BENCH_JOBS"
+fi
 if [ -n "${SLUICE_BENCH_ONLY:-}" ]; then
     kept=()
     for job in "${JOBS[@]}"; do
