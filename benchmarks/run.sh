@@ -317,6 +317,7 @@ PY
     LIB=$(realpath "$LIB")
     EVENTS="${SLUICE_PROF_EVENTS:-cpu alloc lock}"
     label=$(printf '%s' "${PROFILE_ARGS[*]}" | tr -c 'A-Za-z0-9=,._-' '_' | sed 's/__*/_/g; s/-p_//g; s/_$//')
+    job_timing "${PROFILE_ARGS[*]}"   # options given with the row (e.g. -i 10) replace the mode's
     start_load
     for jdk in ${SLUICE_PROF_JDKS:-17}; do
         case "$jdk" in 17) java="$JAVA17" ;; 25) java="$JAVA25" ;; *) echo "FAIL: SLUICE_PROF_JDKS: 17 or 25" >&2; exit 2 ;; esac
@@ -324,9 +325,9 @@ PY
             dir="$OUT/$label/jdk$jdk/$event"
             rm -rf "$dir"
             mkdir -p "$dir"
-            log "profile jdk$jdk $event: ${PROFILE_ARGS[*]} ${TIMING[*]}"
+            log "profile jdk$jdk $event: ${PROFILE_ARGS[*]} ${JOB_TIMING[*]:-}"
             uptime | tee "$dir/uptime.txt"
-            "$java" -jar "$JAR" "${PROFILE_ARGS[@]}" "${TIMING[@]}" -foe true -prof gc \
+            "$java" -jar "$JAR" "${PROFILE_ARGS[@]}" ${JOB_TIMING[@]+"${JOB_TIMING[@]}"} -foe true -prof gc \
                 -prof "async:libPath=$LIB;event=$event;output=flamegraph,text;direction=forward;dir=$dir" \
                 -rf json -rff "$dir/result.json" | tee "$dir/jmh.log"
             uptime | tee -a "$dir/uptime.txt"
