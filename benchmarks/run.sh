@@ -11,13 +11,13 @@
 #                             A/B of two benchmark jars (build OLD.jar with benchmarks/ab-jar.sh <rev>; NEW.jar
 #                             defaults to the jar built from this tree): the A/B rows interleaved, one fork per
 #                             call (old new | new old | old new ...), SLUICE_AB_FORKS (5) forks per jar and row,
-#                             2x1 s warmup + 3x1 s measurement, JDK 17 and 25: about 65 minutes
+#                             2x1 s warmup + 3x1 s measurement, JDK 17 and 25: about 70 minutes
 #   benchmarks/run.sh profile [JMH args]
 #                             one row under async-profiler 4.1 (fetched from Maven Central into benchmarks/target):
 #                             flame graphs and a text summary per event (SLUICE_PROF_EVENTS, default
 #                             "cpu alloc lock") under benchmarks/results/profile/; default row S1b cap 256 sluice
 #   benchmarks/run.sh smoke   one short iteration of a few rows (S1b, S9), for CI: asserts the benchmarks run and
-#                             their checksums hold, nothing about speed (about 1.5 minutes including the build)
+#                             their checksums hold, nothing about speed (101-135 s on a busy machine, without the build)
 #
 # Environment:
 #   SLUICE_BENCH_SKIP_BUILD=1  reuse benchmarks/target/benchmarks.jar instead of building it
