@@ -300,6 +300,10 @@ final class ChannelCore {
             Guards.check(nanos < 0 ? "Channel.send()" : "Channel.send(Duration)");
         }
         if (Thread.interrupted()) {
+            if (mode != OPEN) {
+                Thread.currentThread().interrupt(); // a closed channel's signal wins; the interrupt stays pending
+                throw closedForSend();
+            }
             throw new InterruptedException();
         }
         int r = admit(item, null, false);
@@ -642,6 +646,10 @@ final class ChannelCore {
             Guards.check(operation);
         }
         if (Thread.interrupted()) {
+            if (mode != OPEN && isEndForReceive()) {
+                Thread.currentThread().interrupt(); // the end of the channel wins; the interrupt stays pending
+                return END;
+            }
             throw new InterruptedException();
         }
         Object item = take(null, false);
@@ -1193,6 +1201,10 @@ final class ChannelCore {
             signals.add(u.closedSignal());
         }
         upstreams.clear();
+        // ENDING first, then (Dekker with afterRemove: a consumer's index CAS, then its gate read) the pump's check
+        // whether the ring is drained: the consumer that takes the last item sees ENDING, or this check sees it gone
+        updateGateLocked();
+        VarHandle.fullFence();
         return pumpLocked(signals);
     }
 
