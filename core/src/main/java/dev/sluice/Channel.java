@@ -76,6 +76,15 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
                 }
                 return null;
             }
+
+            @Override
+            public void endIteration(ChannelIterator<?> iterator) {
+                if (iterator instanceof BlockingChannelIterator) {
+                    ((BlockingChannelIterator<?>) iterator).finish();
+                } else {
+                    iterator.close();
+                }
+            }
         });
     }
 

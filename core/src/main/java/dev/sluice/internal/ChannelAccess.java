@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.sluice.Channel;
+import dev.sluice.ChannelIterator;
 import dev.sluice.ChannelReceiver;
 import dev.sluice.ChannelState;
 import dev.sluice.UndeliveredReason;
@@ -49,6 +50,13 @@ public final class ChannelAccess {
          * @return its channel's state, or {@code null} if it is not a view of a local channel
          */
         ChannelState state(ChannelReceiver<?> receiver);
+
+        /**
+         * Ends an iteration from another thread: see {@link ChannelAccess#endIteration}.
+         *
+         * @param iterator the iterator
+         */
+        void endIteration(ChannelIterator<?> iterator);
     }
 
     private static final AtomicReference<Operations> OPERATIONS = new AtomicReference<>();
@@ -109,6 +117,22 @@ public final class ChannelAccess {
     public static ChannelState state(ChannelReceiver<?> receiver) {
         Objects.requireNonNull(receiver, "receiver");
         return operations().state(receiver);
+    }
+
+    /**
+     * Ends a blocking iteration from another thread, so that the iterating thread sees the end once, normally: a
+     * blocked {@code hasNext()} returns {@code false}, an item that {@code hasNext()} already reserved is still returned
+     * by {@code next()}, and {@code hasNext()} is {@code false} after that. (Unlike {@code close()}, which gives a
+     * reserved item back to the channel, so that a {@code next()} after a {@code true hasNext()} would fail.) The
+     * Reactor bridge's blocking stage uses it when the downstream cancels. Iterators of other implementations are
+     * closed.
+     *
+     * @param iterator an iterator of a channel
+     * @throws NullPointerException if {@code iterator} is {@code null}
+     */
+    public static void endIteration(ChannelIterator<?> iterator) {
+        Objects.requireNonNull(iterator, "iterator");
+        operations().endIteration(iterator);
     }
 
     private static Operations operations() {

@@ -12,6 +12,7 @@ import dev.sluice.Channel;
 import dev.sluice.ChannelClosedException;
 import dev.sluice.ChannelIterator;
 import dev.sluice.UndeliveredHandler;
+import dev.sluice.internal.ChannelAccess;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
@@ -253,7 +254,7 @@ final class BlockingStageFlux<T, R> extends Flux<R> implements Scannable {
             // the runner publishes `iterator` before NEW -> RUNNING, so it is visible here unless the stage never runs
             ChannelIterator<T> it = iterator;
             if (it != null) {
-                it.close(); // first: the stage's hasNext() returns false ("in ends"), never throws
+                ChannelAccess.endIteration(it); // first: the stage's hasNext() returns false ("in ends"), never throws
             }
             if (in != null) {
                 in.cancel();
