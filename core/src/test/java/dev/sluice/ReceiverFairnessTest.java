@@ -123,9 +123,12 @@ class ReceiverFairnessTest {
 
     /*
      * How long one receive may wait beside the greedy subscription before it counts as starved. Generous on purpose:
-     * today a receive there waits mostly for the channel's lock, which the producer (pumping one item per lock
-     * round) keeps re-taking before the woken receiver gets it; on a loaded 2-vCPU machine single receives took up to
-     * 0.4 s (6-50 ms on average) while the subscription got millions of items.
+     * today such a receive spends most of its time before it even queues, in the pre-queue backoff (256 spins, then
+     * 16 Thread.yield() calls, each retrying a fast path that cannot succeed while the subscription is queued, since
+     * receiveWaiters != 0); on a loaded 2-vCPU machine each yield gives the CPU away for milliseconds. Sampling the
+     * receiver's stack every 1 ms there found it in ChannelCore.backoff's yield in 149 of 180 samples, waiting for
+     * the lock in 5 and parked as a queued waiter in 6; single receives took up to 0.4 s (6-120 ms on average)
+     * while the subscription got millions of items.
      */
     private static final java.time.Duration STARVATION_LIMIT = java.time.Duration.ofSeconds(20);
 
