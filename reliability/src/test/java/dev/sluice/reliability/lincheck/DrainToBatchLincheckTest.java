@@ -6,6 +6,7 @@ import java.util.List;
 import dev.sluice.Channel;
 import dev.sluice.SendResult;
 
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -48,9 +49,11 @@ public class DrainToBatchLincheckTest {
     @Test
     @Timeout(120)
     void modelChecking_drainToBatchesAsTheOnlyConsumer_areLinearizable() {
-        LincheckSizes sizes = LincheckSizes.modelChecking(6, 300);
+        LincheckSizes sizes = LincheckSizes.modelChecking(4, 250);
         new ModelCheckingOptions()
                 .loopBound(Integer.getInteger("lincheck.loopBound", 1_000))
+                .addCustomScenario(batchAgainstSends())
+                .addCustomScenario(batchesAgainstClose())
                 .iterations(sizes.iterations)
                 .invocationsPerIteration(sizes.invocationsPerIteration)
                 .threads(3)
@@ -72,6 +75,25 @@ public class DrainToBatchLincheckTest {
                 .actorsBefore(2)
                 .actorsAfter(2)
                 .check(getClass());
+    }
+
+    /*
+     * A batch racing sends that land while it runs (at capacity 1 this is the history that makes a one-at-a-time
+     * batch non-linearizable, so the custom scenario shows the check has teeth), then a poll after it.
+     */
+    private static ExecutionScenario batchAgainstSends() {
+        return Scenarios.of(DrainToBatchLincheckTest.class,
+                init -> init.op("trySend", 1),
+                t1 -> t1.op("trySend", 2).op("trySend", 3),
+                t2 -> t2.op("drainTo", 3).op("tryReceive"));
+    }
+
+    /* Two batches racing a close and a send refused by it. */
+    private static ExecutionScenario batchesAgainstClose() {
+        return Scenarios.of(DrainToBatchLincheckTest.class,
+                init -> init.op("trySend", 1).op("trySend", 2),
+                t1 -> t1.op("close").op("trySend", 3),
+                t2 -> t2.op("drainTo", 2).op("drainTo", 2));
     }
 
     /* ---- operations ---- */
