@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -283,7 +284,7 @@ class CoreV2RegressionTest {
     /* The first java.util.concurrent.locks.Lock held by the channel or by an object it holds directly; or null. */
     private static Lock internalLock(Channel<?> channel) throws IllegalAccessException {
         for (Field f : channel.getClass().getDeclaredFields()) {
-            if (java.lang.reflect.Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()) {
+            if (Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()) {
                 continue;
             }
             f.setAccessible(true);
@@ -295,7 +296,7 @@ class CoreV2RegressionTest {
                 continue;
             }
             for (Field g : value.getClass().getDeclaredFields()) {
-                if (!java.lang.reflect.Modifier.isStatic(g.getModifiers()) && Lock.class.isAssignableFrom(g.getType())) {
+                if (!Modifier.isStatic(g.getModifiers()) && Lock.class.isAssignableFrom(g.getType())) {
                     g.setAccessible(true);
                     return (Lock) g.get(value);
                 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -130,7 +131,7 @@ class ReceiverFairnessTest {
      * the lock in 5 and parked as a queued waiter in 6; single receives took up to 0.4 s (6-120 ms on average)
      * while the subscription got millions of items.
      */
-    private static final java.time.Duration STARVATION_LIMIT = java.time.Duration.ofSeconds(20);
+    private static final Duration STARVATION_LIMIT = Duration.ofSeconds(20);
 
     @ParameterizedTest(name = "capacity {0}")
     @ValueSource(ints = {1, 3, 16})
@@ -163,8 +164,8 @@ class ReceiverFairnessTest {
                 Integer item = channel.receive(STARVATION_LIMIT);
                 longestWaitNanos = Math.max(longestWaitNanos, System.nanoTime() - t0);
                 if (item == null) {
-                    fail("receive " + i + " starved for " + STARVATION_LIMIT + " beside a subscription with unbounded demand"
-                            + " (the subscription had " + greedy.itemCount() + " items): " + channel.stats());
+                    fail("receive " + i + " starved for " + STARVATION_LIMIT + " beside a subscription with unbounded"
+                            + " demand (the subscription had " + greedy.itemCount() + " items): " + channel.stats());
                 }
                 if (item <= last) {
                     fail("receive out of order: " + last + " then " + item);

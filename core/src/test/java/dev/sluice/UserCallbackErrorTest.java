@@ -27,7 +27,8 @@ class UserCallbackErrorTest {
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void cancel_onUndeliveredThrowsError_everyItemHandedOverAndEveryWaiterWakes() throws Exception {
-        UserCallbackFaults.cancel_withHandlerThrowingOnEveryItem(() -> new AssertionError("injected from onUndelivered"));
+        UserCallbackFaults.cancel_withHandlerThrowingOnEveryItem(
+                () -> new AssertionError("injected from onUndelivered"));
     }
 
     /* ---- onNext throws inside the producer's call ---- */

@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Supplier;
@@ -68,7 +69,7 @@ final class UserCallbackFaults {
     static void cancel_withHandlerThrowingOnEveryItem(Supplier<Throwable> failure) throws Exception {
         final int capacity = 4;
         AtomicIntegerArray handled = new AtomicIntegerArray(capacity + 2);
-        List<Throwable> injected = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Throwable> injected = new CopyOnWriteArrayList<>();
         Channel<Integer> channel = Channel.<Integer>builder()
                 .capacity(capacity)
                 .onUndelivered((item, reason) -> {
