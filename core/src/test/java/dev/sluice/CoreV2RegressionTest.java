@@ -29,9 +29,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import dev.sluice.ContractTestSupport.Forked;
 import dev.sluice.ContractTestSupport.ManualPublisher;
 import dev.sluice.ContractTestSupport.RecordingHandler;
-import dev.sluice.ContractTestSupport.Forked;
 
 /**
  * The defects listed in issue 12 (Core v2), each pinned by a test that fails on the core as it was when the issue
