@@ -12,6 +12,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +52,15 @@ final class LegacyWriter {
     private final LongAdder createdDirs;
     private long throttleStart;
     private long throttledBytes;
+    /*
+     * While run() runs (the writer thread only): DST, open, and the parent directory of the last entry copied, kept
+     * for the next entry when it is the same and still in place (the walker sends a directory's entries together):
+     * opening each parent again costs about seven system calls per level. write() called alone (the remote writer)
+     * opens DST and the parent for each entry.
+     */
+    private TargetDir runRoot;
+    private Path cachedParentPath;
+    private TargetDir cachedParent;
 
     /**
      * @param createdDirs counts the directories this writer creates, whether for a directory entry or as the parent
@@ -75,10 +85,21 @@ final class LegacyWriter {
     /** The blocking stage: iterate, write, send the outcome. */
     void run(ChannelIterator<Decision> in, ChannelSender<Outcome> out) throws InterruptedException {
         throttleStart = System.nanoTime();
-        while (in.hasNext()) {
-            Decision decision = in.next();
-            checkCancelled();
-            out.send(write(decision)); // blocks while the summary is behind
+        try {
+            runRoot = TargetDir.open(target);
+        } catch (IOException e) {
+            runRoot = null; // each entry then tries itself, and fails with the reason
+        }
+        try {
+            while (in.hasNext()) {
+                Decision decision = in.next();
+                checkCancelled();
+                out.send(write(decision)); // blocks while the summary is behind
+            }
+        } finally {
+            dropCachedParent();
+            closeQuietly(runRoot);
+            runRoot = null;
         }
     }
 
@@ -112,7 +133,17 @@ final class LegacyWriter {
     }
 
     private void touch(FileJob job) throws IOException {
-        try (TargetDir dst = TargetDir.open(target); TargetDir parent = dst.find(job.relative().getParent())) {
+        if (runRoot != null) {
+            touch(runRoot, job);
+            return;
+        }
+        try (TargetDir dst = TargetDir.open(target)) {
+            touch(dst, job);
+        }
+    }
+
+    private void touch(TargetDir dst, FileJob job) throws IOException {
+        try (TargetDir parent = dst.find(job.relative().getParent())) {
             if (parent == null) {
                 throw new NoSuchFileException(target.resolve(job.relative()).toString());
             }
@@ -121,41 +152,75 @@ final class LegacyWriter {
     }
 
     private Outcome copy(Decision decision) throws IOException {
+        Path parentPath = decision.job().relative().getParent();
+        if (runRoot == null) {
+            try (TargetDir dst = TargetDir.open(target); TargetDir parent = dst.makeDirs(parentPath, createdDirs)) {
+                return copy(decision, parent);
+            }
+        }
+        if (cachedParent == null || !Objects.equals(cachedParentPath, parentPath) || !cachedParent.stillInPlace()) {
+            dropCachedParent();
+            cachedParent = runRoot.makeDirs(parentPath, createdDirs);
+            cachedParentPath = parentPath;
+        }
+        try {
+            return copy(decision, cachedParent);
+        } catch (IOException | RuntimeException e) {
+            dropCachedParent(); // the next entry walks down from DST again
+            throw e;
+        }
+    }
+
+    /* In parent: only children of parent are replaced or deleted, so a kept parent stays valid. */
+    private Outcome copy(Decision decision, TargetDir parent) throws IOException {
         FileJob job = decision.job();
         String name = job.relative().getFileName().toString();
-        try (TargetDir dst = TargetDir.open(target);
-             TargetDir parent = dst.makeDirs(job.relative().getParent(), createdDirs)) {
-            switch (job.kind()) {
-                case DIR -> {
-                    parent.makeDirs(job.relative().getFileName(), createdDirs).close(); // replaces a link or file
-                    return Outcome.copied(job, 0);
+        switch (job.kind()) {
+            case DIR -> {
+                parent.makeDirs(job.relative().getFileName(), createdDirs).close(); // replaces a link or file
+                return Outcome.copied(job, 0);
+            }
+            case LINK -> {
+                clearDirectory(parent, name);
+                String tmp = temporaryName(parent, name);
+                try {
+                    parent.createLink(tmp, job.linkTarget(), job.mtime());
+                    parent.rename(tmp, name);
+                } finally {
+                    discard(parent, tmp);
                 }
-                case LINK -> {
-                    clearDirectory(parent, name);
-                    String tmp = temporaryName(parent, name);
-                    try {
-                        parent.createLink(tmp, job.linkTarget(), job.mtime());
-                        parent.rename(tmp, name);
-                    } finally {
-                        discard(parent, tmp);
-                    }
-                    return Outcome.copied(job, 0);
+                return Outcome.copied(job, 0);
+            }
+            case FILE -> {
+                clearDirectory(parent, name);
+                String tmp = temporaryName(parent, name);
+                try {
+                    long written = copyVerified(job, parent, tmp, decision.sha256());
+                    // the time first: both open the file, and new permissions may no longer let it be read
+                    parent.setModifiedTime(tmp, job.mtime());
+                    parent.setPermissions(tmp, content.permissions(job));
+                    parent.rename(tmp, name); // rename(2): replaces a file or link at name atomically
+                    return Outcome.copied(job, written);
+                } finally {
+                    discard(parent, tmp);
                 }
-                case FILE -> {
-                    clearDirectory(parent, name);
-                    String tmp = temporaryName(parent, name);
-                    try {
-                        long written = copyVerified(job, parent, tmp, decision.sha256());
-                        // the time first: both open the file, and new permissions may no longer let it be read
-                        parent.setModifiedTime(tmp, job.mtime());
-                        parent.setPermissions(tmp, content.permissions(job));
-                        parent.rename(tmp, name); // rename(2): replaces a file or link at name atomically
-                        return Outcome.copied(job, written);
-                    } finally {
-                        discard(parent, tmp);
-                    }
-                }
-                default -> throw new IllegalStateException("cannot copy " + job);
+            }
+            default -> throw new IllegalStateException("cannot copy " + job);
+        }
+    }
+
+    private void dropCachedParent() {
+        closeQuietly(cachedParent);
+        cachedParent = null;
+        cachedParentPath = null;
+    }
+
+    private static void closeQuietly(TargetDir dir) {
+        if (dir != null) {
+            try {
+                dir.close();
+            } catch (IOException e) {
+                // a directory descriptor: nothing was written through close
             }
         }
     }

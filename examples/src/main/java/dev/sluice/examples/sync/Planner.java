@@ -110,21 +110,16 @@ final class Planner {
 
     private Decision decideLink(FileJob job) throws IOException {
         BasicFileAttributes dest = destination(job);
-        if (dest != null && dest.isSymbolicLink()) {
-            try (TargetDir dst = TargetDir.open(target)) {
-                if (dst.readLink(job.relative()).equals(job.linkTarget())) {
-                    return Decision.skip(job);
-                }
-            }
+        if (dest != null && dest.isSymbolicLink() && TargetDir.readLink(target, job.relative())
+                .equals(job.linkTarget())) {
+            return Decision.skip(job);
         }
         return Decision.copy(job, null);
     }
 
     /* What DST has at the entry's path, not following links (a parent that is a link means: nothing). */
     private BasicFileAttributes destination(FileJob job) throws IOException {
-        try (TargetDir dst = TargetDir.open(target)) {
-            return dst.lookup(job.relative());
-        }
+        return TargetDir.lookup(target, job.relative());
     }
 
     private Decision decideFile(FileJob job) throws IOException {
