@@ -28,28 +28,29 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One directory of DST, opened so that nothing below DST is ever reached through a symbolic link: every write of the
- * writer, every read of the planner and every deletion of {@code --delete} goes through one of these.
+ * writer and every deletion of {@code --delete} goes through one of these, and the planner reads DST through its
+ * static look-ups (below).
  *
- * <p>Not thread-safe as a handle (one thread opens, uses and closes it); the planner's hashing threads each open
- * their own. Closing releases the directory descriptor.
+ * <p>Not thread-safe as a handle (one thread opens, uses and closes it); the static methods are. Closing releases
+ * the directory descriptor.
  *
  * <h2>Why descriptors, not checked paths</h2>
  *
  * A path such as {@code DST/a/f} is resolved by the kernel component by component, following every link on the way:
  * once {@code a} is a link (a stale one from an earlier run, or one a remote client has just sent), {@code f} lands
- * wherever it points. Checking each component with {@code NOFOLLOW_LINKS} first and then using the path (what rsync's
- * receiver does) leaves a window between the check and the use in which a directory can be swapped for a link. So,
- * where Java has it, this class holds an open descriptor of the directory ({@link SecureDirectoryStream}, Linux
- * {@code openat}/{@code renameat}/{@code unlinkat}/{@code fstatat}/{@code futimens}) and descends one name at a time
- * with {@code O_NOFOLLOW}: a link in place of a directory fails the open instead of being followed, and every
- * create, rename, delete, chmod and utimes is made relative to the directory actually opened, with no window.
+ * wherever it points. Checking each component with {@code NOFOLLOW_LINKS} first and then using the path leaves a
+ * window between the check and the use in which a directory can be swapped for a link. So, where Java has it, this
+ * class holds an open descriptor of the directory ({@link SecureDirectoryStream}; on Linux {@code openat},
+ * {@code renameat}, {@code unlinkat}, {@code fstatat}, {@code futimens}) and descends one name at a time with
+ * {@code O_NOFOLLOW}: a link in place of a directory fails the open instead of being followed, and every create,
+ * rename, delete, chmod and utimes is made relative to the directory actually opened, with no window.
  *
- * <p>java.nio has no {@code mkdirat}, {@code symlinkat} or {@code readlinkat}, and setting a link's own time has no
- * descriptor form either. Those four steps use the directory's path, but only right after checking that the path
- * still names the very directory that is open (same device and inode): in the microseconds between that check and
- * the call, a concurrent swap can at worst create an empty directory or a new link at a fresh name (or read a link)
- * through the swapped path; it can never replace, modify or delete an existing entry outside DST, and the new entry
- * is then not found through the descriptor, so the entry fails. Without {@link SecureDirectoryStream} (platforms
+ * <p>java.nio has no {@code mkdirat} or {@code symlinkat}, and setting a link's own time has no descriptor form
+ * either. Those three steps use the directory's path, but only right after checking that the path still names the
+ * very directory that is open (same device and inode): in the microseconds between that check and the call, a
+ * concurrent swap can at worst create an empty directory or a new link at a fresh name through the swapped path (or
+ * set the time of that new link); it can never replace, modify or delete an existing entry outside DST, and the new
+ * entry is then not found through the descriptor, so the entry fails. Without {@link SecureDirectoryStream} (platforms
  * without {@code openat}) every operation takes that checked-path form.
  *
  * <p>The planner's quick check ({@link #lookup(Path, Path)}, {@link #readLink(Path, Path)}) only reads, and runs once
@@ -545,7 +546,7 @@ final class TargetDir implements Closeable {
 
     /* A single, plain name of this directory, as a path of the directory's file system. */
     private Path name(String name) {
-        assert name.equals(".") || (!name.isEmpty() && name.indexOf('/') < 0 && !name.equals("..")) : name;
+        assert !name.isEmpty() && name.indexOf('/') < 0 && !name.equals(".") && !name.equals("..") : name;
         return path.getFileSystem().getPath(name);
     }
 
