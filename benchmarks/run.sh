@@ -52,8 +52,8 @@ log() { printf '\n=== %s ===\n' "$*"; }
 
 start=$(date +%s)
 if [ "${SLUICE_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$JAR" ]; then
-    log "build: mvn -q -pl benchmarks -am package -DskipTests"
-    mvn -q -pl benchmarks -am package -DskipTests
+    log "build: mvn -q -Pverification -pl benchmarks -am package -DskipTests"
+    mvn -q -Pverification -pl benchmarks -am package -DskipTests
 fi
 
 
