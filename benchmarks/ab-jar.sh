@@ -8,7 +8,7 @@
 # rows added since, like S9, exist on both sides). SLUICE_AB_HARNESS=rev keeps the rev's own benchmarks/ instead.
 # <rev> needs the modules benchmarks/pom.xml depends on (core, reactor-bridge, rsocket-bridge).
 #
-# How: a temporary `git worktree add --detach` of <rev>, then `mvn -B -ntp -q -pl benchmarks -am package -DskipTests`
+# How: a temporary `git worktree add --detach` of <rev>, then `mvn -B -ntp -q -Pverification -pl benchmarks -am package -DskipTests` (a rev without that profile only warns)
 # there. -am builds the sibling modules in the same reactor and the benchmarks resolve them from it: nothing is
 # installed and no SNAPSHOT in ~/.m2 is read or written (~/.m2 only gains third-party artifacts it lacked; set
 # SLUICE_AB_MVN_OPTS=-o to build offline once they are there). The script then checks that every class of the rev's
@@ -47,7 +47,7 @@ fi
 
 echo "=== build $SHORT ($(git log -1 --format=%s "$SHA" | cut -c1-80)) with $harness ==="
 # shellcheck disable=SC2086 # SLUICE_AB_MVN_OPTS is a list of options
-(cd "$WT" && mvn -B -ntp -q ${SLUICE_AB_MVN_OPTS:-} -pl benchmarks -am package -DskipTests)
+(cd "$WT" && mvn -B -ntp -q ${SLUICE_AB_MVN_OPTS:-} -Pverification -pl benchmarks -am package -DskipTests)
 
 python3 - "$WT/benchmarks/target/benchmarks.jar" "$WT/core/target/classes" <<'PY'
 import os, sys, zipfile

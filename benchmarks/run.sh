@@ -140,8 +140,8 @@ start=$(date +%s)
 if [ "$MODE" = ab ] && [ -n "$NEW_JAR" ]; then
     : # both jars given: nothing to build
 elif [ "${SLUICE_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$JAR" ]; then
-    log "build: mvn -B -ntp -q -pl benchmarks -am package -DskipTests"
-    mvn -B -ntp -q -pl benchmarks -am package -DskipTests
+    log "build: mvn -B -ntp -q -Pverification -pl benchmarks -am package -DskipTests"
+    mvn -B -ntp -q -Pverification -pl benchmarks -am package -DskipTests
 fi
 if [ "$MODE" = ab ] && [ -z "$NEW_JAR" ]; then
     NEW_JAR=$(realpath "$JAR")

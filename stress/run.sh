@@ -26,7 +26,7 @@ fi
 
 jar="stress/target/jcstress.jar"
 if [[ ! -f "$jar" || "${SLUICE_STRESS_REBUILD:-0}" == "1" ]]; then
-    mvn -q -pl stress -am package -DskipTests
+    mvn -q -Pverification -pl stress -am package -DskipTests
 fi
 
 # JDK 22+ warns about JNA's native access (jcstress pins threads through JNA): allow it for the host JVM (the forks

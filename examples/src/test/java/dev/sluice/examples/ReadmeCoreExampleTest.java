@@ -1,21 +1,36 @@
 package dev.sluice.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import dev.sluice.Channel;
+import dev.sluice.ChannelClosedException;
+import dev.sluice.ChannelIterator;
 import dev.sluice.ChannelState;
+import dev.sluice.UndeliveredReason;
+import reactor.core.publisher.Flux;
 
-/** Runs {@link ReadmeCoreExample} and checks that its code is the README's first example, unchanged. */
+/**
+ * Runs {@link ReadmeCoreExample}, checks that its code is the README's first example, unchanged, and checks what the
+ * README says next to it about a consumer that dies.
+ */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ReadmeCoreExampleTest {
 
@@ -59,5 +74,115 @@ class ReadmeCoreExampleTest {
                 .collect(Collectors.joining("\n")).strip();
 
         assertEquals(fromReadme, fromExample, "README.md and ReadmeCoreExample.java differ");
+    }
+
+    /* ---- the README's note "When a consumer dies" ---- */
+
+    @Test
+    void readmeNote_iteratorLoopDies_leavesChannelOpenAndUpstreamSubscribed_untilCancel() throws Exception {
+        ConcurrentLinkedQueue<Integer> undelivered = new ConcurrentLinkedQueue<>();
+        Channel<Integer> numbers = Channel.<Integer>builder()
+                .capacity(16)
+                .onUndelivered((item, reason) -> {
+                    assertEquals(UndeliveredReason.CANCELLED, reason);
+                    undelivered.add(item);
+                })
+                .build();
+        CountDownLatch upstreamCancelled = new CountDownLatch(1);
+        Flux.range(1, 1_000).doOnCancel(upstreamCancelled::countDown).subscribe(numbers.asSubscriber());
+
+        IllegalStateException death = assertThrows(IllegalStateException.class, () -> {
+            try (ChannelIterator<Integer> it = numbers.iterator()) {
+                while (it.hasNext()) {
+                    if (it.next() == 3) {
+                        throw new IllegalStateException("the consumer dies at item 3");
+                    }
+                }
+            }
+        });
+        assertEquals("the consumer dies at item 3", death.getMessage());
+
+        // the iterator is closed, and nothing else happened: Flux.range is synchronous, so a cancel would have run
+        assertEquals(ChannelState.OPEN, numbers.state());
+        assertEquals(1, upstreamCancelled.getCount(), "the upstream was cancelled by the iterator's close");
+        assertEquals(16, numbers.stats().size(), "the buffer refilled to its capacity");
+
+        numbers.cancel();
+
+        assertTrue(upstreamCancelled.await(10, TimeUnit.SECONDS), "cancel() did not cancel the upstream");
+        assertEquals(ChannelState.CANCELLED, numbers.state());
+        assertEquals(List.of(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19), List.copyOf(undelivered));
+        assertEquals(16, numbers.stats().undelivered());
+    }
+
+    @Test
+    void readmeNote_fluxConsumerFails_producerStaysBlockedInSend_untilCancel() throws Exception {
+        Channel<String> lines = Channel.bounded(64);
+        CountDownLatch started = new CountDownLatch(1);
+        CompletableFuture<Throwable> producerEnd = new CompletableFuture<>();
+        Thread producer = new Thread(() -> {
+            started.countDown();
+            try (lines) {
+                for (int i = 0; i < 1_000; i++) {
+                    lines.send("line " + i);
+                }
+                producerEnd.complete(null);
+            } catch (Throwable t) {
+                producerEnd.complete(t);
+            }
+        });
+        producer.start();
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+
+        RuntimeException failure = assertThrows(RuntimeException.class, () -> Flux.from(lines.asPublisher())
+                .map(line -> {
+                    if (line.equals("line 2")) {
+                        throw new IllegalArgumentException("the consumer dies at line 2");
+                    }
+                    return line.length();
+                })
+                .blockLast());
+        assertEquals("the consumer dies at line 2", failure.getMessage());
+
+        // the Flux cancelled its subscription; the producer fills the buffer and then waits in send() for good
+        awaitWaitingSenders(lines, 1);
+        assertEquals(ChannelState.OPEN, lines.state());
+        assertEquals(64, lines.stats().size());
+        assertFalse(producerEnd.isDone());
+
+        lines.cancel();
+
+        Throwable end = producerEnd.get(10, TimeUnit.SECONDS);
+        assertInstanceOf(ChannelClosedException.class, end, "the blocked send() should throw");
+        producer.join(10_000);
+        assertEquals(ChannelState.CANCELLED, lines.state());
+    }
+
+    @Test
+    void readmeNote_cancelAfterTheChannelCompleted_changesNothing() throws Exception {
+        Channel<Integer> numbers = Channel.bounded(16);
+        Flux.range(1, 1_000).subscribe(numbers.asSubscriber());
+        long sum = 0;
+        try (ChannelIterator<Integer> it = numbers.iterator()) {
+            while (it.hasNext()) {
+                sum += it.next();
+            }
+        } finally {
+            numbers.cancel();
+        }
+
+        assertEquals(500_500, sum);
+        assertEquals(ChannelState.COMPLETED, numbers.state());
+        assertEquals(ChannelState.COMPLETED, numbers.termination().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertEquals(0, numbers.stats().undelivered());
+    }
+
+    /** Waits, polling the channel's state as core's ContractTestSupport.awaitCondition does, for n waiting senders. */
+    private static void awaitWaitingSenders(Channel<?> channel, int n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (channel.stats().waitingSenders() < n) {
+            assertTrue(System.nanoTime() - deadline < 0, "no sender waits: " + channel.stats());
+            LockSupport.parkNanos(100_000L);
+        }
     }
 }

@@ -46,6 +46,17 @@ import reactor.core.publisher.Mono;
  * Mono<Void> one = ReactorChannels.send(files.sender(), extraPath);     // lazy: sends on subscribe
  * Mono<Path> next = ReactorChannels.receive(files.receiver());          // cancel never loses an item
  * }</pre>
+ *
+ * <p>To send a {@code Flux}'s items into a channel, {@code flux.doOnNext(channel::send)} does not compile:
+ * {@link ChannelSender#send(Object)} throws {@link InterruptedException} (and blocks, which the guard refuses on
+ * non-blocking threads). Use {@link #sendAll} for the whole {@code Flux}, or {@link #send} per item where the items
+ * go on downstream:
+ *
+ * <pre>{@code
+ * Mono<Long> accepted = ReactorChannels.sendAll(jobs, numbers);          // backpressure; leaves jobs open
+ * Flux<Integer> passedOn = numbers
+ *         .concatMap(n -> ReactorChannels.send(jobs, n).thenReturn(n)); // each item waits for a free slot
+ * }</pre>
  */
 public final class ReactorChannels {
 
@@ -173,13 +184,14 @@ public final class ReactorChannels {
      * </li>
      * </ul>
      * Items left in either channel go to Reactor's discard hook with the subscriber's {@code Context}.
- *
- * <p>Java infers {@code R} from the assignment target only; when more operators follow {@code transform} in the same
- * expression, give the types explicitly: {@code ReactorChannels.<Path, Digest>throughBlocking(...)}.
+     *
+     * <p>Give the type witness {@code <T, R>}, as below: Java infers {@code R} only when the {@code transform(...)}
+     * result is assigned as it is; once another operator follows in the same expression ({@code .map},
+     * {@code .collectList()}), {@code R} is inferred as {@code Object}.
      *
      * <pre>{@code
      * Flux<Digest> digests = Flux.fromIterable(files)
-     *         .transform(ReactorChannels.<Path, Checksum>throughBlocking(16, (in, out) -> {
+     *         .transform(ReactorChannels.<Path, Digest>throughBlocking(16, (in, out) -> {
      *             while (in.hasNext()) {
      *                 out.send(LegacyHasher.digest(in.next())); // may block on disk I/O
      *             }

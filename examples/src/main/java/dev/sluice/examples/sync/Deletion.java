@@ -1,17 +1,17 @@
 package dev.sluice.examples.sync;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
-/** {@code --delete}: removes from DST what the walker did not find in SRC. Never follows links. */
+/**
+ * {@code --delete}: removes from DST what the walker did not find in SRC. Never follows links: it walks DST through
+ * {@link TargetDir} handles, so a link in DST (to a directory outside DST, say) is deleted as a link and never
+ * entered, and a directory swapped for a link while it runs is not entered either.
+ */
 final class Deletion {
     private Deletion() {
     }
@@ -25,81 +25,95 @@ final class Deletion {
      */
     static long extraneous(Path target, Set<Path> keep, boolean dryRun, Consumer<String> notices,
             BiConsumer<Path, String> failures) throws IOException {
-        long[] deleted = {0};
-        Files.walkFileTree(target, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                Path relative = target.relativize(dir);
-                if (dir.equals(target) || keep.contains(relative)) {
-                    return FileVisitResult.CONTINUE;
-                }
-                remove(dir, relative);
-                return FileVisitResult.SKIP_SUBTREE;
-            }
+        try (TargetDir root = TargetDir.open(target)) {
+            return extraneous(root, null, keep, dryRun, notices, failures);
+        }
+    }
 
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                Path relative = target.relativize(file);
+    private static long extraneous(TargetDir dir, Path relativeDir, Set<Path> keep, boolean dryRun,
+            Consumer<String> notices, BiConsumer<Path, String> failures) {
+        long deleted = 0;
+        java.util.List<String> names;
+        try {
+            names = dir.list();
+        } catch (IOException e) {
+            failures.accept(relativeDir == null ? Path.of("") : relativeDir, Failures.describe(e));
+            return 0;
+        }
+        for (String name : names) {
+            Path relative = relativeDir == null ? Path.of(name) : relativeDir.resolve(name);
+            try {
+                BasicFileAttributes attrs = dir.stat(name);
+                if (attrs == null) {
+                    continue; // vanished
+                }
                 if (!keep.contains(relative)) {
-                    remove(file, relative);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                failures.accept(target.relativize(file), Failures.describe(exc));
-                return FileVisitResult.CONTINUE;
-            }
-
-            private void remove(Path path, Path relative) {
-                try {
-                    long n = dryRun ? count(path) : deleteTree(path);
-                    deleted[0] += n;
+                    long n = dryRun ? count(dir, name, attrs) : deleteTree(dir, name);
+                    deleted += n;
                     notices.accept((dryRun ? "would delete " : "deleted ") + relative
                             + (n > 1 ? " (" + n + " entries)" : ""));
-                } catch (IOException e) {
-                    failures.accept(relative, "cannot delete: " + Failures.describe(e));
+                } else if (attrs.isDirectory()) {
+                    try (TargetDir sub = dir.openDir(name)) { // O_NOFOLLOW: a link is never entered
+                        deleted += extraneous(sub, relative, keep, dryRun, notices, failures);
+                    }
                 }
+            } catch (IOException e) {
+                failures.accept(relative, "cannot delete: " + Failures.describe(e));
             }
-        });
-        return deleted[0];
+        }
+        return deleted;
     }
 
     /**
-     * Deletes a file, a link or a whole directory tree, without following links.
+     * Deletes {@code name} in {@code parent}: a file, a link (never what it points to) or a whole directory tree.
+     *
+     * @return how many entries were deleted
+     */
+    static long deleteTree(TargetDir parent, String name) throws IOException {
+        BasicFileAttributes attrs = parent.stat(name);
+        if (attrs == null) {
+            return 0;
+        }
+        if (!attrs.isDirectory()) {
+            parent.deleteFile(name);
+            return 1;
+        }
+        long deleted = 0;
+        try (TargetDir dir = parent.openDir(name)) {
+            for (String child : dir.list()) {
+                deleted += deleteTree(dir, child);
+            }
+        }
+        parent.deleteDirectory(name);
+        return deleted + 1;
+    }
+
+    /**
+     * Deletes a file, a link or a whole directory tree, without following links below {@code root} (for the demo's
+     * own temporary directory).
      *
      * @return how many entries were deleted
      */
     static long deleteTree(Path root) throws IOException {
-        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-            return Files.deleteIfExists(root) ? 1 : 0;
+        Path absolute = root.toAbsolutePath();
+        try (TargetDir parent = TargetDir.open(absolute.getParent())) {
+            return deleteTree(parent, absolute.getFileName().toString());
         }
-        long[] deleted = {0};
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                deleted[0]++;
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.delete(dir);
-                deleted[0]++;
-                return FileVisitResult.CONTINUE;
-            }
-        });
-        return deleted[0];
     }
 
-    private static long count(Path root) throws IOException {
-        try (var entries = Files.walk(root)) {
-            return entries.count();
+    private static long count(TargetDir parent, String name, BasicFileAttributes attrs) throws IOException {
+        if (!attrs.isDirectory()) {
+            return 1;
         }
+        long n = 1;
+        try (TargetDir dir = parent.openDir(name)) {
+            for (String child : dir.list()) {
+                BasicFileAttributes childAttrs = dir.stat(child);
+                if (childAttrs != null) {
+                    n += count(dir, child, childAttrs);
+                }
+            }
+        }
+        return n;
     }
 }

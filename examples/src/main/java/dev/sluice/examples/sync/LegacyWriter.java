@@ -4,16 +4,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
@@ -32,8 +31,14 @@ import dev.sluice.ChannelSender;
  * {@link ChannelIterator} and sends one {@link Outcome} per decision with a blocking {@link ChannelSender#send}. A file
  * is written to a temporary file beside its destination (registered in {@code tempFiles} until it is moved), checked
  * against the SHA-256 computed by the hashers, given the source's modification time and permissions, then renamed
- * over the destination with {@link StandardCopyOption#ATOMIC_MOVE}: DST never holds a partial file under a real name.
- * Cancellation is checked before each item and after each 64 KiB chunk, so the writer stops within a chunk's time.
+ * over the destination (rename(2), atomic): DST never holds a partial file under a real name. Cancellation is checked
+ * before each item and after each 64 KiB chunk, so the writer stops within a chunk's time.
+ *
+ * <p>Nothing is written outside DST: every entry path must be a plain relative path ({@link TargetDir#refusal}, else
+ * the entry fails and nothing is touched), and every step goes through a {@link TargetDir}, which opens each parent
+ * without following a link. Where SRC has a directory and DST has a link or a file (a stale one, or a link a remote
+ * client sent just before), that entry is replaced by the directory, as {@code rsync -a} does; a link is never used
+ * as a parent.
  */
 final class LegacyWriter {
     private static final long PARK_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -47,6 +52,15 @@ final class LegacyWriter {
     private final LongAdder createdDirs;
     private long throttleStart;
     private long throttledBytes;
+    /*
+     * While run() runs (the writer thread only): DST, open, and the parent directory of the last entry copied, kept
+     * for the next entry when it is the same and still in place (the walker sends a directory's entries together):
+     * opening each parent again costs about seven system calls per level. write() called alone (the remote writer)
+     * opens DST and the parent for each entry.
+     */
+    private TargetDir runRoot;
+    private Path cachedParentPath;
+    private TargetDir cachedParent;
 
     /**
      * @param createdDirs counts the directories this writer creates, whether for a directory entry or as the parent
@@ -71,22 +85,36 @@ final class LegacyWriter {
     /** The blocking stage: iterate, write, send the outcome. */
     void run(ChannelIterator<Decision> in, ChannelSender<Outcome> out) throws InterruptedException {
         throttleStart = System.nanoTime();
-        while (in.hasNext()) {
-            Decision decision = in.next();
-            checkCancelled();
-            out.send(write(decision)); // blocks while the summary is behind
+        try {
+            runRoot = TargetDir.open(target);
+        } catch (IOException e) {
+            runRoot = null; // each entry then tries itself, and fails with the reason
+        }
+        try {
+            while (in.hasNext()) {
+                Decision decision = in.next();
+                checkCancelled();
+                out.send(write(decision)); // blocks while the summary is behind
+            }
+        } finally {
+            dropCachedParent();
+            closeQuietly(runRoot);
+            runRoot = null;
         }
     }
 
     Outcome write(Decision decision) {
         FileJob job = decision.job();
         try {
+            if (decision.action() != Decision.Action.FAIL && decision.action() != Decision.Action.SKIP) {
+                TargetDir.checked(job.relative()); // refused, never normalized: nothing is touched
+            }
             return switch (decision.action()) {
                 case FAIL -> Outcome.failed(job, decision.error());
                 case SKIP -> Outcome.skipped(job);
                 case TOUCH -> {
                     if (!options.dryRun()) {
-                        Files.setLastModifiedTime(target.resolve(job.relative()), job.mtime());
+                        touch(job);
                     }
                     yield Outcome.touched(job);
                 }
@@ -104,100 +132,145 @@ final class LegacyWriter {
         return Outcome.copied(job, 0);
     }
 
+    private void touch(FileJob job) throws IOException {
+        if (runRoot != null) {
+            touch(runRoot, job);
+            return;
+        }
+        try (TargetDir dst = TargetDir.open(target)) {
+            touch(dst, job);
+        }
+    }
+
+    private void touch(TargetDir dst, FileJob job) throws IOException {
+        try (TargetDir parent = dst.find(job.relative().getParent())) {
+            if (parent == null) {
+                throw new NoSuchFileException(target.resolve(job.relative()).toString());
+            }
+            parent.setModifiedTime(job.relative().getFileName().toString(), job.mtime());
+        }
+    }
+
     private Outcome copy(Decision decision) throws IOException {
+        Path parentPath = decision.job().relative().getParent();
+        if (runRoot == null) {
+            try (TargetDir dst = TargetDir.open(target); TargetDir parent = dst.makeDirs(parentPath, createdDirs)) {
+                return copy(decision, parent);
+            }
+        }
+        if (cachedParent == null || !Objects.equals(cachedParentPath, parentPath) || !cachedParent.stillInPlace()) {
+            dropCachedParent();
+            cachedParent = runRoot.makeDirs(parentPath, createdDirs);
+            cachedParentPath = parentPath;
+        }
+        try {
+            return copy(decision, cachedParent);
+        } catch (IOException | RuntimeException e) {
+            dropCachedParent(); // the next entry walks down from DST again
+            throw e;
+        }
+    }
+
+    /* In parent: only children of parent are replaced or deleted, so a kept parent stays valid. */
+    private Outcome copy(Decision decision, TargetDir parent) throws IOException {
         FileJob job = decision.job();
-        Path dest = target.resolve(job.relative());
+        String name = job.relative().getFileName().toString();
         switch (job.kind()) {
             case DIR -> {
-                if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)
-                        && !Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
-                    clearWay(dest);
-                }
-                makeDirectories(dest);
+                parent.makeDirs(job.relative().getFileName(), createdDirs).close(); // replaces a link or file
                 return Outcome.copied(job, 0);
             }
             case LINK -> {
-                Path tmp = prepare(dest);
+                clearDirectory(parent, name);
+                String tmp = temporaryName(parent, name);
                 try {
-                    Files.createSymbolicLink(tmp, job.linkTarget());
-                    setLinkTime(tmp, job);
-                    Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
+                    parent.createLink(tmp, job.linkTarget(), job.mtime());
+                    parent.rename(tmp, name);
                 } finally {
-                    discard(tmp);
+                    discard(parent, tmp);
                 }
                 return Outcome.copied(job, 0);
             }
             case FILE -> {
-                Path tmp = prepare(dest);
+                clearDirectory(parent, name);
+                String tmp = temporaryName(parent, name);
                 try {
-                    long written = copyVerified(job, tmp, decision.sha256());
-                    setPermissions(content.permissions(job), tmp);
-                    Files.setLastModifiedTime(tmp, job.mtime());
-                    Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces dest atomically
+                    long written = copyVerified(job, parent, tmp, decision.sha256());
+                    // the time first: both open the file, and new permissions may no longer let it be read
+                    parent.setModifiedTime(tmp, job.mtime());
+                    parent.setPermissions(tmp, content.permissions(job));
+                    parent.rename(tmp, name); // rename(2): replaces a file or link at name atomically
                     return Outcome.copied(job, written);
                 } finally {
-                    discard(tmp);
+                    discard(parent, tmp);
                 }
             }
             default -> throw new IllegalStateException("cannot copy " + job);
         }
     }
 
-    /* Makes the parent directory, clears a directory in the way and registers a fresh temporary name. */
-    private Path prepare(Path dest) throws IOException {
-        makeDirectories(dest.getParent());
-        if (Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
-            clearWay(dest);
-        }
-        Path tmp = dest.resolveSibling("." + dest.getFileName() + ".sluice-" + TEMP_SEQUENCE.incrementAndGet()
-                + ".tmp");
-        tempFiles.add(tmp);
-        return tmp;
+    private void dropCachedParent() {
+        closeQuietly(cachedParent);
+        cachedParent = null;
+        cachedParentPath = null;
     }
 
-    /* Files.createDirectories, counting what it creates. */
-    private void makeDirectories(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        Path parent = dir.getParent();
-        if (parent != null) {
-            makeDirectories(parent);
-        }
-        try {
-            Files.createDirectory(dir);
-            createdDirs.increment();
-        } catch (FileAlreadyExistsException e) {
-            if (!Files.isDirectory(dir)) {
-                throw e;
+    private static void closeQuietly(TargetDir dir) {
+        if (dir != null) {
+            try {
+                dir.close();
+            } catch (IOException e) {
+                // a directory descriptor: nothing was written through close
             }
         }
     }
 
-    private void discard(Path tmp) throws IOException {
+    /* Registers a fresh temporary name beside the destination. */
+    private String temporaryName(TargetDir parent, String name) {
+        String tmp = "." + name + ".sluice-" + TEMP_SEQUENCE.incrementAndGet() + ".tmp";
+        tempFiles.add(parent.pathOf(tmp));
+        return tmp;
+    }
+
+    private void discard(TargetDir parent, String tmp) throws IOException {
         try {
-            Files.deleteIfExists(tmp); // nothing left after a successful move
+            parent.deleteFileIfExists(tmp); // nothing left after a successful rename
         } finally {
-            tempFiles.remove(tmp);
+            tempFiles.remove(parent.pathOf(tmp));
         }
     }
 
-    /* An entry of another type is in the way: only --delete may remove it (rsync needs --delete or --force too). */
-    private void clearWay(Path dest) throws IOException {
+    /*
+     * A directory where SRC has a file or link: only --delete may remove it (rsync needs --delete or --force too).
+     * A link to a directory is not a directory here: the rename replaces the link itself.
+     */
+    private void clearDirectory(TargetDir parent, String name) throws IOException {
+        BasicFileAttributes attrs = parent.stat(name);
+        if (attrs == null || !attrs.isDirectory()) {
+            return;
+        }
         if (!options.delete()) {
-            throw new IOException(Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)
-                    ? "a directory is in the way in DST (use --delete to replace it)"
-                    : "a file is in the way in DST (use --delete to replace it)");
+            throw new IOException("a directory is in the way in DST (use --delete to replace it)");
         }
-        Deletion.deleteTree(dest);
+        Deletion.deleteTree(parent, name);
     }
 
-    private long copyVerified(FileJob job, Path tmp, byte[] expected) throws IOException {
+    /**
+     * Deletes a temporary file registered in {@code tempFiles} (a path below {@code target}) without following a
+     * link: the cleanup after a cancel or a failure.
+     */
+    static void removeTempFile(Path target, Path tmp) throws IOException {
+        try (TargetDir dst = TargetDir.open(target)) {
+            dst.deleteFileIfExists(target.relativize(tmp));
+        }
+    }
+
+    private long copyVerified(FileJob job, TargetDir parent, String tmp, byte[] expected) throws IOException {
         MessageDigest digest = Sha256.newDigest();
         byte[] chunk = new byte[Sha256.CHUNK];
         long written = 0;
         try (InputStream in = content.open(job);
-             OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+             OutputStream out = parent.createFile(tmp)) { // O_CREAT | O_EXCL | O_NOFOLLOW
             for (int n; (n = in.read(chunk)) >= 0; ) {
                 checkCancelled();
                 digest.update(chunk, 0, n);
@@ -210,14 +283,6 @@ final class LegacyWriter {
             throw new IOException("source changed while it was copied (SHA-256 differs from the one hashed)");
         }
         return written;
-    }
-
-    private static void setPermissions(Set<PosixFilePermission> permissions, Path tmp) throws IOException {
-        PosixFileAttributeView to = Files.getFileAttributeView(tmp, PosixFileAttributeView.class,
-                LinkOption.NOFOLLOW_LINKS);
-        if (permissions != null && to != null) {
-            to.setPermissions(permissions);
-        }
     }
 
     /** Where a copied file's bytes and permissions come from: SRC in this process, or a remote sender's chunks. */
@@ -250,15 +315,6 @@ final class LegacyWriter {
         PosixFileAttributeView from = Files.getFileAttributeView(file, PosixFileAttributeView.class,
                 LinkOption.NOFOLLOW_LINKS);
         return from == null ? null : from.readAttributes().permissions();
-    }
-
-    private static void setLinkTime(Path link, FileJob job) {
-        try {
-            Files.getFileAttributeView(link, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                    .setTimes(job.mtime(), null, null);
-        } catch (IOException | UnsupportedOperationException e) {
-            // a link's own time cannot be set on every platform: the link itself is what matters
-        }
     }
 
     /* --bwlimit: parks until the bytes written so far fit the rate, in slices so that cancellation is seen. */

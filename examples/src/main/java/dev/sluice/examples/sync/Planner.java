@@ -1,10 +1,8 @@
 package dev.sluice.examples.sync;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -20,6 +18,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Runs on the hashing scheduler, many at once; it blocks on disk reads, so that scheduler is a bounded-elastic one,
  * never Reactor's non-blocking {@code parallel()} threads. I/O errors become {@link Decision.Action#FAIL} decisions:
  * one unreadable file never stops the run.
+ *
+ * <p>DST is read through a {@link TargetDir}, never following a link in a parent: an entry below a link or a file in
+ * DST is absent (so it is copied, and the writer replaces that link or file by a directory), however up to date the
+ * file the link leads to may look. A path that is not a plain relative path fails without DST being read.
  */
 final class Planner {
     private final Path source;
@@ -44,6 +46,9 @@ final class Planner {
 
     Decision decide(FileJob job) {
         try {
+            if (job.kind() != FileJob.Kind.UNREADABLE) {
+                TargetDir.checked(job.relative());
+            }
             if (target == null) {
                 return switch (job.kind()) {
                     case UNREADABLE -> Decision.fail(job, job.error());
@@ -75,11 +80,14 @@ final class Planner {
         }
         Planner planner = new Planner(null, target, SyncOptions.defaults(), new AtomicBoolean());
         try {
+            if (job.kind() != FileJob.Kind.UNREADABLE) {
+                TargetDir.checked(job.relative());
+            }
             return switch (job.kind()) {
                 case DIR -> planner.decideDirectory(job);
                 case LINK -> planner.decideLink(job);
                 case FILE -> {
-                    BasicFileAttributes dest = attributesOrNull(target.resolve(job.relative()));
+                    BasicFileAttributes dest = planner.destination(job);
                     yield quickCheck(dest, job) ? Decision.skip(job) : remote;
                 }
                 case UNREADABLE -> Decision.fail(job, job.error());
@@ -95,22 +103,28 @@ final class Planner {
                 && sameTime(dest.lastModifiedTime(), job.mtime());
     }
 
-    private Decision decideDirectory(FileJob job) {
-        return Files.isDirectory(target.resolve(job.relative()), LinkOption.NOFOLLOW_LINKS)
-                ? Decision.skip(job) : Decision.copy(job, null);
+    private Decision decideDirectory(FileJob job) throws IOException {
+        BasicFileAttributes dest = destination(job);
+        return dest != null && dest.isDirectory() ? Decision.skip(job) : Decision.copy(job, null);
     }
 
     private Decision decideLink(FileJob job) throws IOException {
-        Path dest = target.resolve(job.relative());
-        if (Files.isSymbolicLink(dest) && Files.readSymbolicLink(dest).equals(job.linkTarget())) {
+        BasicFileAttributes dest = destination(job);
+        if (dest != null && dest.isSymbolicLink() && TargetDir.readLink(target, job.relative())
+                .equals(job.linkTarget())) {
             return Decision.skip(job);
         }
         return Decision.copy(job, null);
     }
 
+    /* What DST has at the entry's path, not following links (a parent that is a link means: nothing). */
+    private BasicFileAttributes destination(FileJob job) throws IOException {
+        return TargetDir.lookup(target, job.relative());
+    }
+
     private Decision decideFile(FileJob job) throws IOException {
         Path src = source.resolve(job.relative());
-        BasicFileAttributes dest = attributesOrNull(target.resolve(job.relative()));
+        BasicFileAttributes dest = destination(job);
         if (dest == null || !dest.isRegularFile() || dest.size() != job.size()) {
             return Decision.copy(job, hashForCopy(src));
         }
@@ -119,7 +133,10 @@ final class Planner {
                     ? Decision.skip(job) : Decision.copy(job, hashForCopy(src));
         }
         byte[] srcHash = Sha256.of(src, cancelled::get);
-        byte[] destHash = Sha256.of(target.resolve(job.relative()), cancelled::get);
+        byte[] destHash;
+        try (TargetDir dst = TargetDir.open(target); InputStream in = dst.openFile(job.relative())) {
+            destHash = Sha256.of(in, job.relative(), cancelled::get);
+        }
         if (!MessageDigest.isEqual(srcHash, destHash)) {
             return Decision.copy(job, srcHash);
         }
@@ -134,13 +151,5 @@ final class Planner {
     /* Millisecond precision: what every file system we copy between can store. */
     static boolean sameTime(FileTime a, FileTime b) {
         return a.toMillis() == b.toMillis();
-    }
-
-    private static BasicFileAttributes attributesOrNull(Path path) throws IOException {
-        try {
-            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return null;
-        }
     }
 }

@@ -100,7 +100,9 @@ final class RemoteWriter {
      * @param decision the decision ({@link Type#DECISION} only)
      * @param permissions the file's POSIX permissions as {@code rwxr-x---}, or {@code null}
      * @param data chunk bytes ({@link Type#CHUNK}, {@link Type#LAST_CHUNK}), else empty
-     * @param error why the file could not be read (a {@link Type#LAST_CHUNK} only), or {@code null}
+     * @param error why the file could not be read (a {@link Type#LAST_CHUNK}), or why the writer refuses the entry (a
+     *        {@link Type#DECISION} whose path is not a plain relative path: set by the decoder, never read from the
+     *        wire), or {@code null}
      */
     record Message(Type type, Decision decision, String permissions, byte[] data, String error) {
 
@@ -176,10 +178,14 @@ final class RemoteWriter {
             mtime = FileTime.from(Instant.ofEpochSecond(b.getLong(), b.getInt()));
         }
         String link = nullIfEmpty(string(f, 10));
-        Path relative = Path.of(string(f, 6));
-        if (relative.isAbsolute() || relative.normalize().startsWith("..") || string(f, 6).isEmpty()) {
-            throw new IllegalArgumentException("entry path must be relative and inside DST but was " + relative);
-        }
+        /*
+         * The path is checked as sent, before Path.of could drop the empty components of "a//b" (never normalized:
+         * "x/../y" is not "y" once x is a link). A refused path is not a protocol error: the entry fails alone (the
+         * message keeps the action, so a file's chunks are still consumed) and DST is not touched.
+         */
+        String wirePath = string(f, 6);
+        String refusal = TargetDir.refusal(wirePath);
+        Path relative = refusal == null ? Path.of(wirePath) : Path.of("");
         FileJob job = new FileJob(relative, FileJob.Kind.valueOf(string(f, 7)), longOf(f, 8), mtime,
                 link == null ? null : Path.of(link), nullIfEmpty(string(f, 11)));
         byte[] sha = f.get(4).length == 0 ? null : f.get(4);
@@ -188,7 +194,8 @@ final class RemoteWriter {
         if (permissions != null) {
             PosixFilePermissions.fromString(permissions); // throws IllegalArgumentException if malformed
         }
-        return new Message(type, decision, permissions, new byte[0], null);
+        return new Message(type, decision, permissions, new byte[0],
+                refusal == null ? null : TargetDir.refusedMessage(wirePath.replace("\0", "\\0"), refusal));
     }
 
     private static byte[] utf8(String s) {
@@ -397,7 +404,8 @@ final class RemoteWriter {
                     if (m.type() != Type.DECISION) {
                         throw new IllegalStateException("protocol error: a " + m.type() + " without a file");
                     }
-                    Decision decision = Planner.atTarget(target, m.decision());
+                    Decision decision = m.error() != null ? Decision.fail(m.decision().job(), m.error())
+                            : Planner.atTarget(target, m.decision());
                     if (m.carriesFile()) {
                         content.begin(m.permissions());
                     }
@@ -414,7 +422,7 @@ final class RemoteWriter {
             } finally {
                 for (Path tmp : List.copyOf(tempFiles)) {
                     try {
-                        Files.deleteIfExists(tmp);
+                        LegacyWriter.removeTempFile(target, tmp); // not through a link
                     } catch (IOException e) {
                         out.println("sluice-sync: could not remove temporary file " + tmp + ": "
                                 + Failures.describe(e));

@@ -27,15 +27,20 @@ final class Sha256 {
     }
 
     static byte[] of(Path file, BooleanSupplier cancelled) throws IOException {
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            return of(in, file, cancelled);
+        }
+    }
+
+    /** The SHA-256 of what {@code in} holds (read to its end, not closed); {@code name} is for the message. */
+    static byte[] of(InputStream in, Path name, BooleanSupplier cancelled) throws IOException {
         MessageDigest digest = newDigest();
         byte[] chunk = new byte[CHUNK];
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            for (int n; (n = in.read(chunk)) >= 0; ) {
-                if (cancelled.getAsBoolean()) {
-                    throw new CancellationException("cancelled while hashing " + file);
-                }
-                digest.update(chunk, 0, n);
+        for (int n; (n = in.read(chunk)) >= 0; ) {
+            if (cancelled.getAsBoolean()) {
+                throw new CancellationException("cancelled while hashing " + name);
             }
+            digest.update(chunk, 0, n);
         }
         return digest.digest();
     }

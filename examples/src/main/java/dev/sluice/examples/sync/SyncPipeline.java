@@ -242,7 +242,7 @@ final class SyncPipeline {
     private void removeTempFiles() {
         for (Path tmp : List.copyOf(tempFiles)) {
             try {
-                Files.deleteIfExists(tmp);
+                LegacyWriter.removeTempFile(target, tmp); // not through a link, even one swapped in meanwhile
                 tempFiles.remove(tmp);
             } catch (IOException e) {
                 progress.message("sluice-sync: could not remove temporary file " + tmp + ": "

@@ -178,13 +178,16 @@ class RemoteSyncTest {
     }
 
     @Test
-    void messages_pathOutsideDst_rejectedByDecode() {
+    void messages_pathOutsideDst_decodedAsRefusedEntry() {
         FileJob job = FileJob.file(Path.of("../escape"), 1, FileTime.fromMillis(0));
         byte[] bytes = RemoteWriter.MESSAGES.encode(RemoteWriter.Message.decision(Decision.copy(job, null), null));
 
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> RemoteWriter.MESSAGES.decode(bytes));
-        assertTrue(e.getMessage().contains("inside DST") && e.getMessage().contains("../escape"), e.getMessage());
+        RemoteWriter.Message back = RemoteWriter.MESSAGES.decode(bytes); // one entry fails, not the whole run
+
+        assertEquals(Path.of(""), back.decision().job().relative(), "a refused path is never kept as a Path");
+        assertTrue(back.carriesFile(), "its chunks must still be consumed");
+        assertTrue(back.error().contains("refused") && back.error().contains("'../escape'")
+                && back.error().contains("'..' component"), back.error());
     }
 
     /* ---- helpers ---- */
