@@ -1,6 +1,5 @@
 package dev.sluice;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -33,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   RECEIVE_SLOW   receivers must take the lock: receivers are queued, or items were pushed back (they come first);
  *   RETURNED       items were pushed back;
  *   RECEIVERS_WAIT a producer that published must serve the receive queue's head;
- *   SENDERS_WAIT   a consumer that removed an item must pump for the queued senders;
+ *   SENDERS_WAIT   a consumer that removed an item must pump for the queued senders (once it reaches sendWakeAt);
  *   ENDING         the channel was closed, failed or cancelled and has not terminated: publish and remove paths check
  *                  for the end.
  * A fast path runs only when its side's SLOW bit is clear (invariant I2), so a trySend never overtakes a waiting
@@ -67,11 +66,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * the head of its queue spins a little on its own state, others park at once; the pump unparks only a thread that
  * announced it parked.
  *
- * Wake-ups. A queued sender is admitted as soon as a slot frees: a consumer that removed an item pumps when
- * SENDERS_WAIT is set (a parked sender must not wait while there is room: a consumer may take one item and then stop
- * for good). The run-forming hysteresis lives in the spinner instead, which waits for a quarter of the capacity before
- * it tries again; once woken, a sender's next sends take the fast path while the queue is empty. Receivers are woken
- * on the first item.
+ * Wake-ups. A queued sender with an item is admitted as soon as a slot frees: a consumer that removed an item pumps
+ * when SENDERS_WAIT is set and the consumer count reached sendWakeAt, which is then the next removal (a parked sender
+ * must not wait while there is room: a consumer may take one item and then stop for good). The run-forming hysteresis
+ * lives in the spinner instead, which waits for a quarter of the capacity before it tries again; once woken, a sender's
+ * next sends take the fast path while the queue is empty. An upstream's demand waiter at the head is different: it
+ * is not blocked, it only wants to request more, so it is served once a quarter of the capacity was removed (or
+ * everything the ring held, if less: the ring's own items guarantee the count gets there): sendWakeAt is that far
+ * ahead, and the upstream requests a run instead of one item per removal. Receivers are woken on the first item.
  *
  * No lost wake-ups (Dekker). A producer claims a ring index (a volatile CAS on the producer index), publishes the
  * element, then reads the gate (volatile). A receiver enqueues itself under the lock, writes the gate, issues a full
@@ -165,8 +167,28 @@ final class ChannelCore {
     final CallbackLog callbackLog = new CallbackLog();
     private final SpinPolicy sendSpin = new SpinPolicy();
     private final SpinPolicy receiveSpin = new SpinPolicy();
-    private final SpinPolicy.Probe roomProbe = this::roomLikely;
-    private final SpinPolicy.Probe itemProbe = this::itemLikely;
+    private final SpinPolicy.Probe roomProbe = new SpinPolicy.Probe() {
+        @Override
+        public boolean ready() {
+            return roomLikely();
+        }
+
+        @Override
+        public long progress() {
+            return ring.consumerCount();
+        }
+    };
+    private final SpinPolicy.Probe itemProbe = new SpinPolicy.Probe() {
+        @Override
+        public boolean ready() {
+            return itemLikely();
+        }
+
+        @Override
+        public long progress() {
+            return ring.producerCount();
+        }
+    };
 
     private final ReentrantLock lock = new ReentrantLock();
     // all guarded by lock
@@ -188,9 +210,11 @@ final class ChannelCore {
     private volatile int receiveWaiters;
     /** sendQueue.size(), written under lock. */
     private volatile int sendWaiters;
+    /** The consumer count at which a consumer pumps for the queued senders; written under lock before the gate. */
+    private volatile long sendWakeAt;
     /** returned.size(), written under lock. */
     private volatile int returnedCount;
-    /** Slots reserved for upstream subscribers whose items have not arrived; granted under lock. */
+    /** Slots reserved for upstream subscribers, until they report their run filled; written under lock. */
     private volatile int reserved;
     /** OPEN, CLOSED, FAILED or CANCELLED; written under lock. */
     volatile int mode;
@@ -232,6 +256,7 @@ final class ChannelCore {
 
     /** Every lock acquisition goes through here: the one method BlockHound allows to park (briefly). */
     private void acquire() {
+        Trace.count(Trace.LOCKS);
         lock.lock();
     }
 
@@ -297,7 +322,7 @@ final class ChannelCore {
     /** Blocks until accepted (nanos < 0), at most nanos (> 0), or not at all (0); false on timeout. */
     boolean send(Object item, long nanos) throws InterruptedException {
         if (nanos != 0) {
-            Guards.check(nanos < 0 ? "Channel.send()" : "Channel.send(Duration)");
+            sendSpin.guard(nanos < 0 ? "Channel.send()" : "Channel.send(Duration)");
         }
         if (Thread.interrupted()) {
             if (mode != OPEN) {
@@ -316,6 +341,7 @@ final class ChannelCore {
         if (nanos == 0) {
             return false;
         }
+        Trace.count(Trace.SEND_FULL);
         long since = counters.senderBlocked();
         try {
             final long deadline = nanos > 0 ? since + nanos : 0L;
@@ -324,6 +350,7 @@ final class ChannelCore {
             while (spin && sendSpin.await(roomProbe)) {
                 r = admit(item, null, true);
                 if (r == ACCEPTED) {
+                    Trace.count(Trace.SEND_SPIN_OK);
                     return true;
                 }
                 if (r == REFUSED) {
@@ -340,15 +367,17 @@ final class ChannelCore {
                     return false;
                 }
             }
+            Trace.count(Trace.SEND_SPIN_FAIL);
             ThreadWaiter w = new ThreadWaiter(Thread.currentThread(), item);
             r = admit(item, w, false);
+            Trace.count(Trace.SEND_QUEUED);
             if (r == ACCEPTED) {
                 return true;
             }
             if (r == REFUSED) {
                 throw closedForSend();
             }
-            int state = w.await(this, remaining, SpinPolicy.maySpin(w.thread) && sendHead == w);
+            int state = w.await(this, remaining, SpinPolicy.maySpin(w.thread) && sendHead == w, sendSpin, true);
             if (state == Waiter.DONE) {
                 return true;
             }
@@ -421,20 +450,14 @@ final class ChannelCore {
 
     /**
      * An upstream's item for a slot reserved for it: goes in now, lock-free, or first in line (the waiter that
-     * {@code source} gives) if a pushed-back item took the slot meanwhile (I1's transient excess).
+     * {@code source} gives) if a pushed-back item took the slot meanwhile (I1's transient excess). The slot stays
+     * counted in `reserved` until the upstream reports its run complete (releaseReserved).
      *
      * @return ACCEPTED, REFUSED, or QUEUED
      */
     int admitReserved(Object item, WaiterSource source) {
-        if (mode != OPEN) {
-            return REFUSED;
-        }
-        int left = (int) RESERVED.getAndAdd(this, -1) - 1;
         int r = ring.offer(item);
         if (r == RingBuffer.OK) {
-            if (left <= 0) {
-                refreshGate(); // the last reserved slot is used: senders may take the fast path again
-            }
             afterPublish();
             return ACCEPTED;
         }
@@ -462,7 +485,10 @@ final class ChannelCore {
         return QUEUED;
     }
 
-    /** Gives back reserved slots an upstream will not use (it completed or was cancelled). */
+    /**
+     * An upstream reports reserved slots it is done with: filled (its run is complete: they now count as items in the
+     * ring) or never to be filled (it completed, or was cancelled).
+     */
     void releaseReserved(int slots) {
         if (slots <= 0) {
             return;
@@ -520,6 +546,32 @@ final class ChannelCore {
     /** True when senders are queued or slots reserved: a sender that arrives now must queue behind them. */
     boolean sendersAhead() {
         return (gate & SEND_SLOW) != 0;
+    }
+
+    /**
+     * A queued sender thread is about to park. If it is the head and the capacity allows runs, consumers wake it only
+     * once a quarter of the capacity (or all the ring holds) was removed, and it parks for at most
+     * ThreadWaiter.RUN_PARK_NANOS: woken, it and everybody behind it that fits are admitted at once and come back
+     * to a buffer with room for a run, instead of one sender woken per freed slot (the convoy of many producers).
+     *
+     * @return true if it parks for a run (bounded), false for a plain park
+     */
+    boolean parkingSender(ThreadWaiter w) {
+        if (wakeDistance <= 1 || sendHead != w) {
+            return false;
+        }
+        long due = ring.consumerCount() + Math.max(1, Math.min(wakeDistance, ring.size()));
+        if (due > sendWakeAt) {
+            sendWakeAt = due; // racy with the lock's writes: an earlier pump is harmless, a later one bounded
+        }
+        return true;
+    }
+
+    /** A head sender that parked for a run woke by itself: admit it (and whoever fits behind it) into what is free. */
+    void admitIfHead(ThreadWaiter w) {
+        if (sendHead == w && w.state == Waiter.WAITING) {
+            pump();
+        }
     }
 
     /** Free capacity now (ring, pushed-back items and reservations counted), at least 0; a snapshot. */
@@ -643,7 +695,7 @@ final class ChannelCore {
      */
     Object awaitItem(String operation, long nanos, BlockingChannelIterator<?> iterator) throws InterruptedException {
         if (nanos != 0) {
-            Guards.check(operation);
+            receiveSpin.guard(operation);
         }
         if (Thread.interrupted()) {
             if (mode != OPEN && isEndForReceive()) {
@@ -656,6 +708,7 @@ final class ChannelCore {
         if (item != null || nanos == 0) {
             return item;
         }
+        Trace.count(Trace.RECEIVE_EMPTY);
         long since = counters.receiverStarved();
         try {
             final long deadline = nanos > 0 ? since + nanos : 0L;
@@ -666,6 +719,7 @@ final class ChannelCore {
             while (spin && receiveSpin.await(itemProbe)) {
                 item = take(null, true);
                 if (item != null) {
+                    Trace.count(Trace.RECEIVE_SPIN_OK);
                     return item;
                 }
                 if (nanos > 0 && System.nanoTime() - deadline >= 0) {
@@ -679,8 +733,10 @@ final class ChannelCore {
                     return null;
                 }
             }
+            Trace.count(Trace.RECEIVE_SPIN_FAIL);
             ThreadWaiter w = new ThreadWaiter(Thread.currentThread(), null);
             item = take(w, false);
+            Trace.count(Trace.RECEIVE_QUEUED);
             if (item != WAITING) {
                 return item;
             }
@@ -692,7 +748,7 @@ final class ChannelCore {
             }
             int state;
             try {
-                state = w.await(this, remaining, SpinPolicy.maySpin(w.thread) && receiveHead == w);
+                state = w.await(this, remaining, SpinPolicy.maySpin(w.thread) && receiveHead == w, receiveSpin, false);
             } finally {
                 if (iterator != null) {
                     iterator.waiter = null;
@@ -781,7 +837,8 @@ final class ChannelCore {
     /** After an item left the ring: admit waiting senders (Dekker: the index CAS, then this read; Overview). */
     private void afterRemove() {
         int g = gate;
-        if ((g & SENDERS_WAIT) != 0 || ((g & ENDING) != 0 && !terminated && ring.isEmpty())) {
+        if (((g & SENDERS_WAIT) != 0 && ring.consumerCount() >= sendWakeAt)
+                || ((g & ENDING) != 0 && !terminated && ring.isEmpty())) {
             pump();
         }
     }
@@ -1032,6 +1089,14 @@ final class ChannelCore {
         int receivers = receiveQueue.size();
         if (senders != 0) {
             g |= SEND_SLOW | SENDERS_WAIT;
+            long c = ring.consumerCount();
+            // a demand waiter or a head thread parked for a run waits for a run (Overview, Wake-ups); others for one slot
+            Waiter head = sendQueue.peekFirst();
+            long due = head.item != null && !head.parkedForRun() ? c + 1
+                    : c + Math.max(1, Math.min(wakeDistance, ring.size()));
+            if (sendWakeAt != due) {
+                sendWakeAt = due; // before the gate (Dekker with afterRemove)
+            }
         }
         if (reserved != 0) {
             g |= SEND_SLOW;
@@ -1062,18 +1127,6 @@ final class ChannelCore {
         if (gate != g) {
             gate = g;
         }
-    }
-
-    /** Takes the lock to recompute the gate (after the last reserved slot was used lock-free). */
-    private void refreshGate() {
-        List<Waiter> signals;
-        acquire();
-        try {
-            signals = pumpLocked(null);
-        } finally {
-            lock.unlock();
-        }
-        signal(signals);
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
@@ -1339,6 +1392,7 @@ final class ChannelCore {
 
     /** Takes the lock and pumps; called when someone waits or the channel is ending. */
     private void pump() {
+        Trace.count(Trace.PUMPS);
         List<Waiter> signals;
         acquire();
         try {
@@ -1492,15 +1546,4 @@ final class ChannelCore {
         return "capacity=" + capacity + ", state=" + state() + ", size=" + (ring.size() + returnedCount);
     }
 
-    /* ---- VarHandle mechanics ---- */
-
-    private static final VarHandle RESERVED;
-
-    static {
-        try {
-            RESERVED = MethodHandles.lookup().findVarHandle(ChannelCore.class, "reserved", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 }

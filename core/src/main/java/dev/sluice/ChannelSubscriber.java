@@ -22,9 +22,11 @@ import org.reactivestreams.Subscription;
  *
  * When nothing is in flight and too little is free (or senders wait ahead of us), the subscriber queues its demand
  * waiter in the send FIFO: when that turn comes the channel reserves the free slots for this upstream
- * (`reservations`, ChannelCore.reserved), the subscriber requests exactly those, and each arriving item takes one
- * (ChannelCore.admitReserved, lock-free), so an upstream keeps its FIFO place among blocked senders although its items
- * did not exist when its turn came. Upstream never has more than `capacity` items outstanding, and items outside the
+ * (`granted` - `used` here, ChannelCore.reserved there), the subscriber requests exactly those, and each arriving item
+ * takes one (ChannelCore.admitReserved, lock-free: `used` has one writer, onNext), so an upstream keeps its FIFO place
+ * among blocked senders although its items did not exist when its turn came. The channel's count of reserved slots is
+ * brought down once per run, when the last reserved slot is used (ChannelCore.releaseReserved): until then it also
+ * counts the slots already filled, which only makes other senders wait a little longer, never overfills the buffer. Upstream never has more than `capacity` items outstanding, and items outside the
  * buffer are bounded by that demand.
  *
  * Completion. An upstream's onComplete/onError ends the channel only after its own items still waiting in the send
@@ -32,7 +34,8 @@ import org.reactivestreams.Subscription;
  * then sees pending == 0 (onComplete itself, or the wake-up of the last admitted item) ends the channel, once.
  *
  * requestMore() runs under its own WIP counter, because it is called from onNext (upstream's thread) and from the
- * channel's wake-ups (the thread that freed a slot); `pending` and `reservations` are atomics for the same reason.
+ * channel's wake-ups (the thread that freed a slot); `pending` is an atomic and `granted` is written only by the demand
+ * waiter's wake-up (one at a time: the waiter is queued again only after it) for the same reason.
  *
  * Protocol checks: onSubscribe(null), onNext(null), onError(null) throw NPE (rule 2.13); a second onSubscribe is
  * cancelled (rule 2.5) and logged; an onNext beyond the requested amount fails the channel with IllegalStateException
@@ -49,7 +52,12 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
     /** Total received from upstream; written by onNext only. */
     private volatile long received;
     private volatile int pending;
-    private volatile int reservations;
+    /** Slots the channel reserved for this upstream so far; written only by the demand waiter's wake-up. */
+    private volatile long granted;
+    /** Reserved slots filled so far; written only by onNext. */
+    private volatile long used;
+    /** `used` when the channel was last told how many reserved slots were filled; written by onNext or end(). */
+    private long reported;
     private volatile int wip;
     private volatile boolean done;
     private volatile boolean demandQueued;
@@ -62,7 +70,7 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
         @Override
         void wake() {
             if (state == DONE) {
-                RESERVATIONS.getAndAdd(ChannelSubscriber.this, granted);
+                ChannelSubscriber.this.granted += granted; // one writer: this wake-up
                 demandQueued = false;
                 requestMore();
             } else {
@@ -132,16 +140,22 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
         }
         RECEIVED.setRelease(this, got);
         int r;
-        if (reservations > 0) {
-            RESERVATIONS.getAndAdd(this, -1);
+        long usedNow = used;
+        if (granted > usedNow) {
+            USED.setRelease(this, ++usedNow);
+            boolean last = usedNow == granted;
             r = core.admitReserved(item, this);
+            if (last) {
+                core.releaseReserved((int) (usedNow - reported)); // the run is complete: the slots count as the items
+                reported = usedNow;
+            }
         } else {
             r = core.admit(item, this, false);
         }
         switch (r) {
             case ChannelCore.ACCEPTED:
-                if (requested - got <= batch) {
-                    requestMore(); // demand runs low: look at the free capacity
+                if (requested - got <= batch && granted == used) {
+                    requestMore(); // demand runs low (and no reserved slot is left to fill): look at the capacity
                 }
                 break;
             case ChannelCore.QUEUED:
@@ -198,7 +212,11 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
             return;
         }
         done = true;
-        core.releaseReserved((int) RESERVATIONS.getAndSet(this, 0));
+        long usedNow = used;
+        long unused = Math.max(0L, granted - usedNow);
+        USED.setRelease(this, usedNow + unused); // no more items: what was reserved and not filled is given back too
+        core.releaseReserved((int) (usedNow + unused - reported));
+        reported = usedNow + unused;
         endWhenAdmitted = how;
         if (pending == 0) {
             endChannel();
@@ -246,10 +264,10 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
             Subscription s = upstream;
             if (!done && s != null && !core.isClosedForSend()) {
                 long outstanding = requested - received;
-                int granted = reservations;
-                if (granted > 0) {
-                    if (granted > outstanding) {
-                        request(s, granted - outstanding); // our turn came: ask exactly for the reserved slots
+                long reservations = granted - used;
+                if (reservations > 0) {
+                    if (reservations > outstanding) {
+                        request(s, reservations - outstanding); // our turn came: ask exactly for the reserved slots
                     }
                 } else if (!demandQueued) {
                     long inFlight = outstanding + pending;
@@ -284,7 +302,7 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
     private static final VarHandle UPSTREAM;
     private static final VarHandle RECEIVED;
     private static final VarHandle PENDING;
-    private static final VarHandle RESERVATIONS;
+    private static final VarHandle USED;
     private static final VarHandle WIP;
     private static final VarHandle ENDED;
 
@@ -294,7 +312,7 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
             UPSTREAM = l.findVarHandle(ChannelSubscriber.class, "upstream", Subscription.class);
             RECEIVED = l.findVarHandle(ChannelSubscriber.class, "received", long.class);
             PENDING = l.findVarHandle(ChannelSubscriber.class, "pending", int.class);
-            RESERVATIONS = l.findVarHandle(ChannelSubscriber.class, "reservations", int.class);
+            USED = l.findVarHandle(ChannelSubscriber.class, "used", long.class);
             WIP = l.findVarHandle(ChannelSubscriber.class, "wip", int.class);
             ENDED = l.findVarHandle(ChannelSubscriber.class, "ended", int.class);
         } catch (ReflectiveOperationException e) {

@@ -16,8 +16,17 @@ final class ThreadWaiter extends Waiter {
     /** A queued head waiter spins this many times on its state before it parks (platform threads only). */
     static final int SPINS = 1 << 7;
 
+    /**
+     * The longest park of a head sender that lets consumers wake it only after a run of slots freed (hysteresis, see
+     * ChannelCore.parkingSender): if the consumer stops before the run is complete, the sender wakes by itself and is
+     * admitted into what is free, so a blocked send never waits longer than this while there is room.
+     */
+    static final long RUN_PARK_NANOS = 200_000L;
+
     final Thread thread;
     private volatile boolean parked;
+    /** True while it parks as the send queue's head waiting for a run (bounded park); read by the core. */
+    private volatile boolean parkedForRun;
 
     ThreadWaiter(Thread thread, Object item) {
         this.thread = thread;
@@ -27,6 +36,11 @@ final class ThreadWaiter extends Waiter {
     @Override
     boolean coreClocked() {
         return false;
+    }
+
+    @Override
+    boolean parkedForRun() {
+        return parkedForRun;
     }
 
     @Override
@@ -42,9 +56,11 @@ final class ThreadWaiter extends Waiter {
      * and the served state returned.
      *
      * @param nanos negative: no deadline
+     * @param policy the spin policy of the waiter's side, told how long a park lasted
+     * @param sender true for a blocked send (its item waits in the send queue)
      * @return the final state, or ChannelCore.INTERRUPTED / ChannelCore.TIMED_OUT when withdrawn for that reason
      */
-    int await(ChannelCore core, long nanos, boolean spin) {
+    int await(ChannelCore core, long nanos, boolean spin, SpinPolicy policy, boolean sender) {
         final long deadline = nanos > 0 ? System.nanoTime() + nanos : 0L;
         int spins = spin ? SPINS : 0;
         int s;
@@ -75,15 +91,30 @@ final class ThreadWaiter extends Waiter {
                     continue;
                 }
             }
+            boolean forRun = sender && core.parkingSender(this);
+            parkedForRun = forRun;
             parked = true;
             if (state == WAITING) {
-                if (nanos < 0) {
+                Trace.count(Trace.PARKS);
+                long parkedAt = System.nanoTime();
+                if (forRun) {
+                    LockSupport.parkNanos(core, nanos < 0 ? RUN_PARK_NANOS : Math.min(remaining, RUN_PARK_NANOS));
+                } else if (nanos < 0) {
                     LockSupport.park(core);
                 } else {
                     LockSupport.parkNanos(core, remaining);
                 }
+                if (state != WAITING) {
+                    policy.parkedFor(System.nanoTime() - parkedAt); // woken by the other side: learn from it
+                }
             }
             parked = false;
+            if (forRun) {
+                parkedForRun = false;
+                if (state == WAITING) {
+                    core.admitIfHead(this); // the run did not come: take what is free now
+                }
+            }
         }
         return s;
     }

@@ -53,6 +53,11 @@ abstract class Waiter implements WaiterSource {
         return true;
     }
 
+    /** True while a sender parks as the head of the send queue waiting for a run of free slots (ThreadWaiter). */
+    boolean parkedForRun() {
+        return false;
+    }
+
     /** True for a receive waiter that takes items itself while it is the head of the queue (a subscription). */
     boolean isStanding() {
         return false;
