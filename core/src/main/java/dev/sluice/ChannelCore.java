@@ -66,15 +66,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * the head of its queue spins a little on its own state, others park at once; the pump unparks only a thread that
  * announced it parked.
  *
- * Wake-ups. A queued sender with an item is admitted as soon as a slot frees: a consumer that removed an item pumps
- * when SENDERS_WAIT is set and the consumer count reached sendWakeAt, which is then the next removal (a parked sender
- * must not wait while there is room: a consumer may take one item and then stop for good). The run-forming hysteresis
- * lives in the spinner instead, which waits for a quarter of the capacity before it tries again; once woken, a sender's
- * next sends take the fast path while the queue is empty. An upstream's demand waiter at the head is different: it
- * is not blocked, it only wants to request more, so it is served once a quarter of the capacity was removed (or
- * everything the ring held, if less: the ring's own items guarantee the count gets there): sendWakeAt is that far
- * ahead, and the upstream requests a run instead of one item per removal. Receivers are woken on the first item.
- *
+ * Wake-ups and runs. Receivers are woken on the first item. A consumer that removed an item pumps for queued
+ * senders when SENDERS_WAIT is set and the consumer count reached sendWakeAt, which normally is the next removal: a
+ * queued sender with an item is admitted as soon as a slot frees. Runs form in three places instead of one slot per
+ * wake-up: (1) the spinning sender waits until a quarter of the capacity looks free; (2) a head sender *thread* that
+ * parks (parkingSender) moves sendWakeAt a quarter of the capacity ahead (or to the end of what the ring holds, if
+ * less: the ring's own items guarantee the count gets there) and parks for at most ThreadWaiter.RUN_PARK_NANOS: the
+ * consumer then admits it and every queued sender that fits in one pump, and they come back to a buffer with room,
+ * instead of a convoy of producers each woken for one slot; a consumer that stops early cannot strand it, it wakes by
+ * itself and is admitted into what is free (admitIfHead); (3) an upstream's demand waiter at the head is served after
+ * a quarter of the capacity was removed, the same way, and then requests a run. Futures and upstream items are
+ * admitted at the next removal (nobody would wake them later).
+
  * No lost wake-ups (Dekker). A producer claims a ring index (a volatile CAS on the producer index), publishes the
  * element, then reads the gate (volatile). A receiver enqueues itself under the lock, writes the gate, issues a full
  * fence and re-polls the ring through pumpLocked(), whose poll reads the producer index and, when it finds an index

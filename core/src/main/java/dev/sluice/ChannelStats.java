@@ -19,7 +19,7 @@ package dev.sluice;
  * @param received items delivered to consumers since creation
  * @param undelivered items passed to the undelivered handler since creation
  * @param peakSize the highest occupancy observed (equals {@code capacity} once a sender found the buffer full;
- *        otherwise sampled by senders every few items and by each {@code stats()} call)
+ *        otherwise sampled by each {@code stats()} call: the fast paths do not track it)
  * @param senderBlockedNanos the time senders spent waiting for a slot, <em>summed over all senders</em> (blocked
  *        {@code send} calls from their first attempt that met a full buffer, pending {@code sendAsync} futures,
  *        upstream items and upstream demand), in nanoseconds: ten senders blocked for one second add ten seconds.

@@ -21,11 +21,20 @@ import java.lang.invoke.VarHandle;
  *     as far apart each time, up to MAX_LOOK: the other side gets undisturbed runs, and a waiter that keeps finding
  *     just one item widens `look` (the receive side's remedy against the near-empty chase: each item would otherwise
  *     cost a cache-line round trip);
- *   - the whole episode lasts at most `budget` ns (about one park/unpark round trip at first); an episode that ends
- *     in a park halves the budget, one that succeeds doubles it (bounded), so spinning that never pays stops;
+ *   - an episode lasts `budget` ns, extended while the other side visibly progresses (its ring index moves: our
+ *     turn is coming), never beyond MAX_EPISODE;
+ *   - the budget adapts: a success doubles it (up to MAX_BUDGET); a failure halves it, but never below MIN_BUDGET,
+ *     about one park/unpark round trip: the other side, once woken, needs that long to come back, so spinning less
+ *     cannot pay off (the failure mode is a stable state where both sides park every few items because each gives up
+ *     just before the other returns); and a park that the other side ended after t ns raises the budget to 1.5 t
+ *     (parkedFor), so that next time the spin covers it;
  *   - a gap between two clock reads longer than PREEMPTED ns means this thread was descheduled: the machine is
- *     oversubscribed, so the episode ends at once and the budget drops to a quarter;
+ *     oversubscribed (more runnable threads than CPUs), so the episode ends at once and the budget drops to
+ *     LOADED_BUDGET until a spin succeeds again: then a side parks nearly at once, as a lock-based queue does, and the
+ *     other side moves a whole run of items in its time slice;
  *   - virtual threads never spin (their park is cheap and their carrier has other work), nor do uniprocessors.
+ * A side's first thread that a blocking guard allowed is remembered (guard()), so the guard's check, ~10 ns on
+ * Reactor's threads, is not paid on every call of a single producer or consumer.
  * The fields are plain and racy on purpose: they are heuristics, read and written only on the slow path by the
  * (usually single) spinner; a lost update costs one episode of a slightly wrong budget.
  */
