@@ -5,7 +5,7 @@ module dev.sluice {
     requires transitive org.reactivestreams;
 
     exports dev.sluice;
-    exports dev.sluice.internal to dev.sluice.rsocket;
+    exports dev.sluice.internal to dev.sluice.rsocket, dev.sluice.reactor;
 
     uses dev.sluice.BlockingGuard;
 }

@@ -27,7 +27,9 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
     private final ChannelCore core;
     private volatile Object next;
     private volatile boolean closed;
-    volatile ChannelCore.ReceiveWaiter waiter;
+    /** No more items for this iterator (ChannelAccess.endIteration): hasNext() is false once `next` is delivered. */
+    private volatile boolean finished;
+    volatile ThreadWaiter waiter;
     private boolean ended;
     private RuntimeException endError;
 
@@ -40,8 +42,21 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
                 Spliterator.ORDERED | Spliterator.NONNULL), false).onClose(iterator::close);
     }
 
+    /** True once a blocked wait must not take an item any more: closed, or iteration ended from outside. */
     boolean isClosed() {
-        return closed;
+        return closed || finished;
+    }
+
+    /**
+     * Ends the iteration from another thread without taking back a reserved item: a blocked hasNext() returns false,
+     * an item that hasNext() already reserved is still returned by next(), and hasNext() is false after that.
+     */
+    void finish() {
+        finished = true;
+        ThreadWaiter w = waiter;
+        if (w != null) {
+            core.detach(w);
+        }
     }
 
     @Override
@@ -66,7 +81,7 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
         if (next != null) {
             return true;
         }
-        if (closed) {
+        if (closed || finished) {
             return false;
         }
         if (ended) {
@@ -122,7 +137,7 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
             return;
         }
         closed = true;
-        ChannelCore.ReceiveWaiter w = waiter;
+        ThreadWaiter w = waiter;
         if (w != null) {
             core.detach(w);
         }

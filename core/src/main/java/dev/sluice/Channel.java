@@ -1,6 +1,7 @@
 package dev.sluice;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -63,6 +64,26 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
             @Override
             public void undeliver(Channel<?> channel, Object item, UndeliveredReason reason) {
                 channel.core.undeliver(item, reason, true);
+            }
+
+            @Override
+            public ChannelState state(ChannelReceiver<?> receiver) {
+                if (receiver instanceof Channel) {
+                    return ((Channel<?>) receiver).state();
+                }
+                if (receiver instanceof ReceiverView) {
+                    return ((ReceiverView<?>) receiver).channel().state();
+                }
+                return null;
+            }
+
+            @Override
+            public void endIteration(ChannelIterator<?> iterator) {
+                if (iterator instanceof BlockingChannelIterator) {
+                    ((BlockingChannelIterator<?>) iterator).finish();
+                } else {
+                    iterator.close();
+                }
             }
         });
     }
@@ -154,7 +175,7 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
 
     @Override
     public void send(T item) throws InterruptedException {
-        core.send(Objects.requireNonNull(item, "item"));
+        core.send(Objects.requireNonNull(item, "item"), -1L);
     }
 
     @Override
@@ -172,29 +193,37 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
     @Override
     public int trySendAll(List<? extends T> items) {
         Objects.requireNonNull(items, "items");
-        for (T item : items) {
+        Object[] array = items.toArray();
+        for (Object item : array) {
             Objects.requireNonNull(item, "items contains null");
         }
-        int accepted = 0;
-        for (T item : items) {
-            if (core.trySend(item) != SendResult.OK) {
-                break;
-            }
-            accepted++;
-        }
-        return accepted;
+        return Math.max(0, core.trySendAll(array, array.length));
     }
 
     @Override
     public void sendAll(Iterable<? extends T> items) throws InterruptedException {
         Objects.requireNonNull(items, "items");
+        Guards.check("ChannelSender.sendAll()");
         if (items instanceof Collection) {
-            for (T item : items) {
+            Object[] array = ((Collection<?>) items).toArray();
+            for (Object item : array) {
                 Objects.requireNonNull(item, "items contains null");
             }
+            int sent = 0;
+            while (sent < array.length) {
+                int run = core.trySendAll(Arrays.copyOfRange(array, sent, Math.min(array.length,
+                        sent + Math.max(16, core.capacity))), Math.min(array.length - sent,
+                        Math.max(16, core.capacity)));
+                if (run > 0) {
+                    sent += run;
+                } else {
+                    core.send(array[sent++], -1L); // blocks for a slot (or throws when closed)
+                }
+            }
+            return;
         }
         for (T item : items) {
-            core.send(Objects.requireNonNull(item, "items contains null"));
+            core.send(Objects.requireNonNull(item, "items contains null"), -1L);
         }
     }
 

@@ -1,8 +1,5 @@
 package dev.sluice;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -11,76 +8,114 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /*
- * The one object that owns a channel's mutable state: the ring buffer, the two FIFO waiter queues, the lifecycle
- * mode and the counters. Channel, its views, the Publisher/Subscriber adapters and the iterator are thin adapters
- * over it.
+ * The one object that owns a channel's mutable state: the ring buffer, the two FIFO waiter queues, the gate word, the
+ * lifecycle mode and the counters. Channel, its views, the Publisher/Subscriber adapters and the iterator are thin
+ * adapters over it; waiter nodes (Waiter and its kinds), the spin policy (SpinPolicy), the statistics block
+ * (ChannelCounters), the blocking guards (Guards) and the callback-failure log (CallbackLog) live in their own files.
  *
  * Overview of implementation
  *
- * Buffer. Items live in a lock-free bounded MPMC RingBuffer (Vyukov sequences). When nobody waits, trySend/send and
- * tryReceive/receive are one CAS on the ring plus one full fence: no lock, no allocation.
+ * Buffer. Items live in a lock-free bounded MPMC RingBuffer (Vyukov stamps). When nobody waits, a send is one CAS on
+ * the producer index plus one read of the gate word, a receive one CAS on the consumer index plus one read of the gate:
+ * no lock, no allocation, no clock read, no write to a shared line other than the ring's own.
+ *
+ * Gate. `gate` is a read-mostly word of flags, rewritten (under the lock) only when one of them really changes:
+ *   SEND_SLOW      senders must take the lock: senders are queued, slots are reserved for an upstream, or items
+ *                  were pushed back (they hold capacity outside the ring);
+ *   RECEIVE_SLOW   receivers must take the lock: receivers are queued, or items were pushed back (they come first);
+ *   RETURNED       items were pushed back;
+ *   RECEIVERS_WAIT a producer that published must serve the receive queue's head;
+ *   SENDERS_WAIT   a consumer that removed an item must pump for the queued senders (once it reaches sendWakeAt);
+ *   ENDING         the channel was closed, failed or cancelled and has not terminated: publish and remove paths check
+ *                  for the end.
+ * A fast path runs only when its side's SLOW bit is clear (invariant I2), so a trySend never overtakes a waiting
+ * sender and a tryReceive never overtakes a waiting receiver or a pushed-back item.
  *
  * Waiters. Everything that must wait sits in one of two FIFO queues guarded by `lock` (a ReentrantLock: it parks,
- * never pins a virtual thread, and is held only for short non-blocking sections; user code never runs under it):
- *   sendQueue:    a blocked send (THREAD), a pending sendAsync (FUTURE), an upstream item that met a full buffer
- *                 (UPSTREAM_ITEM), an upstream subscriber waiting for free capacity before it requests more
- *                 (UPSTREAM_DEMAND: when its turn comes it is granted a reserved slot, counted in `reserved`
- *                 until the requested item arrives, so the upstream keeps its place in line although its item
- *                 does not exist yet);
- *   receiveQueue: a blocked receive or iterator (thread != null), a Publisher subscription with unmet demand
- *                 (sub != null).
- * Both kinds of waiter share one code path: they are admitted or served by pumpLocked(), which moves items
- * directly: it offers the head sender's item into the ring, or polls an item from the ring and hands it to the head
- * receiver (writes waiter.item, then waiter.state = DONE). The waiter is then "signalled" after the lock is released
- * (unpark, complete the future, run the subscription's drain loop, ask the upstream for more).
+ * never pins a virtual thread, and is held only for short non-blocking sections; user code never runs under it; every
+ * acquisition goes through acquire(), the one method BlockHound is told to allow):
+ *   sendQueue:    blocked send() threads (ThreadWaiter), pending sendAsync futures (SendFuture), upstream items that
+ *                 met a full buffer, and upstream subscribers that want capacity before they request more (they get
+ *                 slots reserved, counted in `reserved`, so an upstream keeps its place in line although its items do
+ *                 not exist yet);
+ *   receiveQueue: blocked receive()/iterator threads (ThreadWaiter) and Publisher subscriptions with demand
+ *                 (ChannelPublisher.Sub, a *standing* waiter).
+ * pumpLocked() moves items between them and the ring in FIFO order: it hands the head receiver a polled item, or
+ * admits the head sender's item into the ring, and records what to wake; after the lock is released each woken
+ * waiter's wake() runs (unpark, complete the future, run a drain loop, request more).
  *
- * FIFO. The fast paths run only while the matching queue is empty (sendWaiters == 0, receiveWaiters == 0), so a
- * trySend never overtakes a waiting sender and a tryReceive never overtakes a waiting receiver; the slow paths
- * decide under the lock.
+ * A subscription with demand is one standing waiter: while it is the head of receiveQueue it takes items from the ring
+ * itself, in its own drain loop, without the lock, and a producer that published an item just wakes it (its wake() is
+ * the WIP-guarded drain: a no-op increment if the loop runs already; the loop re-polls the ring after its WIP
+ * decrement, and the producer's index CAS precedes its WIP increment: that pair is why no item is stranded). It stays
+ * queued while it has demand, takes at most `capacity` items per turn and then goes to the back of the queue if
+ * anybody else waits, and leaves the queue when its demand is used up. So fairness among receivers is FIFO per unit
+ * of demand, with a bounded quota per turn; no allocation per item and no lock per item on this path.
  *
+ * Spinning. A sender that meets a full buffer (a receiver an empty one) spins before it queues, if it is the first of
+ * its side to wait (SpinPolicy): relaxed looks at one stamp of the ring, spaced in time, within an adaptive budget;
+ * a look that says "maybe" is followed by a real attempt. A sender waits for a quarter of the capacity to be free
+ * (look-ahead), so that it resumes with a run and the consumer drains undisturbed. After queueing, a thread that is
+ * the head of its queue spins a little on its own state, others park at once; the pump unparks only a thread that
+ * announced it parked.
+ *
+ * Wake-ups and runs. Receivers are woken on the first item. A consumer that removed an item pumps for queued
+ * senders when SENDERS_WAIT is set and the consumer count reached sendWakeAt, which normally is the next removal: a
+ * queued sender with an item is admitted as soon as a slot frees. Runs form in three places instead of one slot per
+ * wake-up: (1) the spinning sender waits until a quarter of the capacity looks free; (2) a head sender *thread* that
+ * parks (parkingSender) moves sendWakeAt a quarter of the capacity ahead (or to the end of what the ring holds, if
+ * less: the ring's own items guarantee the count gets there) and parks for at most ThreadWaiter.RUN_PARK_NANOS: the
+ * consumer then admits it and every queued sender that fits in one pump, and they come back to a buffer with room,
+ * instead of a convoy of producers each woken for one slot; a consumer that stops early cannot strand it, it wakes by
+ * itself and is admitted into what is free (admitIfHead); (3) an upstream's demand waiter at the head is served after
+ * a quarter of the capacity was removed, the same way, and then requests a run. Futures and upstream items are
+ * admitted at the next removal (nobody would wake them later).
+
  * No lost wake-ups (Dekker). A producer claims a ring index (a volatile CAS on the producer index), publishes the
- * element, then reads receiveWaiters (volatile); a receiver announces itself (receiveWaiters = n, volatile) under the
- * lock, issues a full fence, then re-polls the ring through pumpLocked(), whose poll reads the producer index and,
- * when it finds an index claimed but not yet published, waits the few instructions until it is (RingBuffer.poll).
- * The CAS and the two accesses to receiveWaiters are all volatile, hence totally ordered: either the receiver's
- * re-poll comes after the CAS (it sees the claim and waits for the element) or its announcement comes before the
- * CAS, and then before the producer's read, which sees the waiter and pumps. Symmetrically for a consumer freeing a
- * slot (CAS on the consumer index) and a sender announcing itself (RingBuffer.offer waits for a slot a consumer has
- * claimed but not yet freed). So the fast paths need no fence of their own after the CAS: the one they once had
- * cost a third of the hand-off time when the two CPUs are far apart (S1b cap 256: 201 -> 74 ns/item, 2026-12-03).
- * A thread only takes the lock when someone waits.
+ * element, then reads the gate (volatile). A receiver enqueues itself under the lock, writes the gate, issues a full
+ * fence and re-polls the ring through pumpLocked(), whose poll reads the producer index and, when it finds an index
+ * claimed but not yet published, waits the few instructions until it is (RingBuffer.poll). The CAS and both gate
+ * accesses are volatile, hence totally ordered: either the receiver's re-poll comes after the CAS (it sees the claim
+ * and waits for the element) or its gate write comes before the CAS, and then before the producer's gate read, which
+ * sees RECEIVERS_WAIT and serves. Symmetrically for a consumer freeing a slot (CAS on the consumer index) and a sender
+ * announcing itself (RingBuffer.offer waits for a slot a consumer has claimed but not yet freed). A thread only takes the lock when someone waits.
  *
- * Ownership (contract 1). Only the thread that removes an item from the ring (or from `returned`) may deliver or
- * discard it. pumpLocked() removes an item only to hand it to a waiter in the same step. A consumer that removed an
- * item but can no longer deliver it (a subscription cancelled in between, an iterator closed) puts it back with
- * pushBack(): it goes to the head waiter, or to the `returned` deque that every poll reads before the ring. cancel()
- * stops consumers atomically (ring.cancelConsumers(): their polls then find nothing) and then removes and discards
- * what is left; any thread may help with that (discardAll), each item once. An item given back after the channel
- * ended (receivers already saw the end: an item taken out is not counted as "buffered" when deciding the end) goes
- * to the undelivered handler as RETURNED_AFTER_END, so it is never stranded in an ended channel.
+ * Ownership (contract 1, invariant I3). Only the thread that removes an item from the ring (or from `returned`) may
+ * deliver or discard it. pumpLocked() removes an item only to hand it to a waiter in the same step; a subscription
+ * removes items only inside its drain loop, one at a time, straight into onNext (I5). A consumer that removed an item
+ * but can no longer deliver it (a subscription cancelled in between, an iterator closed) puts it back with pushBack():
+ * it goes to the head waiter, or to `returned`, which every poll reads before the ring. cancel() stops consumers
+ * atomically (ring.cancelConsumers(): their polls then find nothing) and then removes and discards what is left; any
+ * thread may help with that (discardAll), each item once. An item given back after the channel ended goes to the
+ * undelivered handler as RETURNED_AFTER_END, so it is never stranded.
  *
  * Lifecycle. `mode` is OPEN, CLOSED, FAILED or CANCELLED; it changes once from OPEN (CLOSED/FAILED may still change
- * to CANCELLED) and always under the lock, together with ring.close(), which freezes the number of accepted items.
- * "Drained" is ring.isEmpty() && returned is empty; the first pump that sees a closed-and-drained channel sets
+ * to CANCELLED), always under the lock, together with ring.close(), which freezes the number of accepted items.
+ * "Drained" is ring.isEmpty() && `returned` is empty; the first pump that sees a closed-and-drained channel sets
  * `terminated`, wakes every waiting receiver with END and lets every subscription signal completion. A producer that
- * claimed a ring index before the close still publishes; its own afterPublish() sees mode != OPEN and pumps, so the
- * item is delivered (or discarded after cancel) and termination is detected then.
+ * claimed a ring index before the close still publishes; its afterPublish() sees ENDING and pumps, so the item is
+ * delivered (or discarded after cancel) and termination is detected then.
  *
- * Capacity. The ring holds at most `capacity` items. A pushed-back item can exceed it transiently, by at most one
- * per consumer cancelled in the middle of a delivery; senders are held back until the excess is drained.
+ * User code. wake() runs outside the lock. The undelivered handler and onNext may throw anything, a
+ * StackOverflowError included: the error is counted and logged (CallbackLog, rate-limited), never rethrown into the
+ * channel's bookkeeping, so every accepted item is still delivered or handed over once and every waiter is woken.
+ *
+ * Invariants. I1 ring + returned + reserved <= capacity, except transiently by one pushed-back item per consumer that
+ * was cancelled in the middle of a delivery (senders are held back until the excess is drained). I2 a fast path runs
+ * only when its side's SLOW bit is clear; only the head waiter is served. I3 only whoever removed an item delivers or
+ * discards it. I4 relaxed probes never decide FULL/EMPTY or allow a park. I5 items leave the ring only for a
+ * returning receive, inside a drain loop against demand, or into a drainTo sink.
  *
  * Counters. sent = ring producer count; received = ring consumer count - items removed then discarded - items
- * currently pushed back; size = ring size + pushed back. So the hot paths update no counter of their own.
+ * currently pushed back; size = ring size + pushed back. So the hot paths update no counter of their own; the rest
+ * lives in ChannelCounters and is written on slow paths only.
  */
 final class ChannelCore {
 
@@ -96,57 +131,98 @@ final class ChannelCore {
     /** Cancelled: buffered items go to the undelivered handler, everybody ends now. */
     static final int CANCELLED = 3;
 
-    /** Returned by blocking receives when the channel has ended. */
-    static final Object END = new Object();
-    /** Returned to an iterator whose wait was ended by close(). */
-    static final Object DETACHED = new Object();
+    /* gate bits, see Overview */
+    static final int SEND_SLOW = 1;
+    static final int RECEIVE_SLOW = 1 << 1;
+    static final int RETURNED = 1 << 2;
+    static final int RECEIVERS_WAIT = 1 << 3;
+    static final int SENDERS_WAIT = 1 << 4;
+    static final int ENDING = 1 << 5;
 
-    private static final boolean MULTIPROCESSOR = Runtime.getRuntime().availableProcessors() > 1;
-    /**
-     * Before queueing, a platform thread on a multiprocessor retries the lock-free path while it spins
-     * (Thread.onSpinWait, ~20 ns each here) and then yields: together about the cost of one park/unpark round trip
-     * (~10 us for platform threads on Linux VMs), so a short wait never pays for a park, and a long one pays at most
-     * twice. Virtual threads neither spin nor yield: their park is cheap and their carrier has other work.
-     */
-    static final int SPIN_TRIES = MULTIPROCESSOR ? 1 << 8 : 0;
-    static final int YIELD_TRIES = MULTIPROCESSOR ? 1 << 4 : 0;
-    /** After queueing, a waiter spins this long on its state before it parks. */
-    static final int SPINS = MULTIPROCESSOR ? 1 << 7 : 0;
-    /** Below this remaining time a timed wait spins instead of parking. */
-    static final long SPIN_FOR_TIMEOUT_THRESHOLD = 1023L;
+    /* results of admit() */
+    /** The item is in the channel. */
+    static final int ACCEPTED = 0;
+    /** No room, and the caller gave no waiter to queue. */
+    static final int FULL = 1;
+    /** The channel accepts no more items. */
+    static final int REFUSED = 2;
+    /** The caller's waiter was queued; its wake() reports the outcome. */
+    static final int QUEUED = 3;
+
+    /** Returned by take() and the blocking receives when the channel has ended. */
+    static final Object END = new Object();
+    /** Returned to an iterator whose wait was ended by its close(). */
+    static final Object DETACHED = new Object();
+    /** Returned by take() when the caller's waiter was queued. */
+    static final Object WAITING = new Object();
+
+    /** await() result for an interrupted waiter that was withdrawn. */
+    static final int INTERRUPTED = -1;
+    /** await() result for a timed-out waiter that was withdrawn. */
+    static final int TIMED_OUT = -2;
 
     final int capacity;
     final RingBuffer ring;
     private final UndeliveredHandler<Object> onUndelivered;
+    /** A spinning sender waits until this many slots look free (a quarter of the capacity): it resumes with a run. */
+    private final int wakeDistance;
+    final ChannelCounters counters = new ChannelCounters();
+    final CallbackLog callbackLog = new CallbackLog();
+    private final SpinPolicy sendSpin = new SpinPolicy();
+    private final SpinPolicy receiveSpin = new SpinPolicy();
+    private final SpinPolicy.Probe roomProbe = new SpinPolicy.Probe() {
+        @Override
+        public boolean ready() {
+            return roomLikely();
+        }
+
+        @Override
+        public long progress() {
+            return ring.consumerCount();
+        }
+    };
+    private final SpinPolicy.Probe itemProbe = new SpinPolicy.Probe() {
+        @Override
+        public boolean ready() {
+            return itemLikely();
+        }
+
+        @Override
+        public long progress() {
+            return ring.producerCount();
+        }
+    };
 
     private final ReentrantLock lock = new ReentrantLock();
     // all guarded by lock
-    private final ArrayDeque<SendWaiter> sendQueue = new ArrayDeque<>();
-    private final ArrayDeque<ReceiveWaiter> receiveQueue = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> sendQueue = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> receiveQueue = new ArrayDeque<>();
     private final ArrayDeque<Object> returned = new ArrayDeque<>();
     private final Set<ChannelPublisher.Sub<?>> subscriptions = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<ChannelSubscriber<?>> upstreams = Collections.newSetFromMap(new IdentityHashMap<>());
     private Throwable failure;          // written under lock before mode is set to FAILED
+    private int openSenders;            // handles from openSender() not yet closed
 
-    /** sendQueue.size(), written under lock, read lock-free by the fast paths. */
-    volatile int sendWaiters;
-    /** receiveQueue.size(), written under lock, read lock-free by the fast paths. */
-    volatile int receiveWaiters;
-    /** returned.size(), written under lock, read lock-free by the fast paths. */
-    volatile int returnedCount;
-    /** Slots granted to upstream subscribers whose item has not arrived yet; written under lock. */
-    volatile int reserved;
+    /** The gate flags (see Overview); written under lock, only when they change. */
+    private volatile int gate;
+    /** receiveQueue.peekFirst(), written under lock: a producer serves a standing head without the lock. */
+    private volatile Waiter receiveHead;
+    /** sendQueue.peekFirst(), written under lock: a queued sender learns whether it is first in line. */
+    private volatile Waiter sendHead;
+    /** receiveQueue.size(), written under lock. */
+    private volatile int receiveWaiters;
+    /** sendQueue.size(), written under lock. */
+    private volatile int sendWaiters;
+    /** The consumer count at which a consumer pumps for the queued senders; written under lock before the gate. */
+    private volatile long sendWakeAt;
+    /** returned.size(), written under lock. */
+    private volatile int returnedCount;
+    /** Slots reserved for upstream subscribers, until they report their run filled; written under lock. */
+    private volatile int reserved;
     /** OPEN, CLOSED, FAILED or CANCELLED; written under lock. */
     volatile int mode;
     /** Set once, under lock, when receivers have been told the channel ended. */
-    volatile boolean terminated;
-
-    volatile long discardedFromBuffer;  // items removed from the buffer and then handed to onUndelivered
-    volatile long rejected;             // upstream items never accepted, handed to onUndelivered
-    volatile long callbackFailures;
-    volatile long senderBlockedNanos;
-    volatile int peakSize;
-    volatile int openSenders;
+    private volatile boolean terminated;
 
     private final CompletableFuture<ChannelState> termination = new CompletableFuture<>();
 
@@ -155,11 +231,16 @@ final class ChannelCore {
         this.capacity = checkCapacity(capacity);
         this.ring = new RingBuffer(capacity);
         this.onUndelivered = (UndeliveredHandler<Object>) onUndelivered;
+        this.wakeDistance = Math.max(1, capacity >> 2);
     }
 
     static int checkCapacity(int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be >= 1 but was " + capacity);
+        }
+        if (capacity > RingBuffer.MAX_CAPACITY) {
+            throw new IllegalArgumentException("capacity must be <= " + RingBuffer.MAX_CAPACITY + " but was "
+                    + capacity);
         }
         return capacity;
     }
@@ -176,142 +257,148 @@ final class ChannelCore {
         }
     }
 
-    /* ---------------------------------------------------------------------------------------------------------- */
-    /* ---- sending ---- */
+    /** Every lock acquisition goes through here: the one method BlockHound allows to park (briefly). */
+    private void acquire() {
+        Trace.count(Trace.LOCKS);
+        lock.lock();
+    }
 
-    SendResult trySend(Object item) {
-        if (sendFastPathOpen()) {
+    /* ---------------------------------------------------------------------------------------------------------- */
+    /* ---- sending: one way in ---- */
+
+    /**
+     * The one way in for every sender: the lock-free path when no sender waits, else under the lock: the item is
+     * accepted if nobody waits ahead of it ({@code first}: the caller was the side's spinner, so it arrived before
+     * every queued sender) and there is room; otherwise the waiter that {@code source} gives is queued behind the
+     * senders already waiting (FIFO), or FULL is returned when there is no source.
+     *
+     * @return ACCEPTED, FULL, REFUSED, or QUEUED
+     */
+    int admit(Object item, WaiterSource source, boolean first) {
+        if ((gate & SEND_SLOW) == 0) {
             int r = ring.offer(item);
             if (r == RingBuffer.OK) {
                 afterPublish();
-                return SendResult.OK;
+                return ACCEPTED;
             }
             if (r == RingBuffer.CLOSED) {
-                return SendResult.CLOSED;
+                return REFUSED;
             }
-            notePeak(capacity);
-            return SendResult.FULL;
+            if (source == null && !first) {
+                counters.notePeak(capacity);
+                return FULL;
+            }
         }
-        return trySendSlow(item);
-    }
-
-    private SendResult trySendSlow(Object item) {
-        int r;
-        lock.lock();
+        List<Waiter> signals = null;
+        int result;
+        acquire();
         try {
             if (mode != OPEN) {
-                return SendResult.CLOSED;
+                return REFUSED;
             }
-            if (!sendQueue.isEmpty() || !hasRoomLocked()) {
-                notePeak(capacity);
-                return SendResult.FULL;
-            }
-            r = ring.offer(item);
-        } finally {
-            lock.unlock();
-        }
-        if (r == RingBuffer.OK) {
-            afterPublish();
-            return SendResult.OK;
-        }
-        return r == RingBuffer.CLOSED ? SendResult.CLOSED : SendResult.FULL;
-    }
-
-    /** Blocks until accepted. */
-    void send(Object item) throws InterruptedException {
-        send(item, -1L);
-    }
-
-    /**
-     * Sends, waiting at most nanos (negative: forever, zero: no wait).
-     *
-     * @return true if accepted, false on timeout
-     */
-    boolean send(Object item, long nanos) throws InterruptedException {
-        Guards.check("Channel.send()");
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
-        int tries = 0;
-        int limit = -1;
-        long blockedSince = 0L; // set when the sender first meets a full buffer or waiting senders
-        for (;;) {
-            if (sendFastPathOpen()) {
-                int r = ring.offer(item);
-                if (r == RingBuffer.OK) {
-                    afterPublish();
-                    if (blockedSince != 0L) {
-                        SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - blockedSince);
-                    }
-                    return true;
+            if ((first || sendQueue.isEmpty()) && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
+                result = ACCEPTED;
+                if (!receiveQueue.isEmpty()) {
+                    signals = pumpLocked(null);
                 }
-                if (r == RingBuffer.CLOSED) {
-                    throw closedForSend();
-                }
-            }
-            if (nanos == 0) {
-                break;
-            }
-            if (limit < 0) {
-                limit = backoffLimitForCurrentThread();
-                blockedSince = System.nanoTime();
-                notePeak(ring.size() + returnedCount); // the occupancy that made this sender wait
-            }
-            if (!backoff(tries++, limit)) {
-                break;
-            }
-        }
-        SendWaiter w;
-        List<Object> signals;
-        lock.lock();
-        try {
-            if (mode != OPEN) {
-                throw closedForSend();
-            }
-            if (sendQueue.isEmpty() && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
-                w = null;
-                signals = null;
             } else {
-                notePeak(capacity);
-                if (nanos == 0) {
-                    return false;
+                counters.notePeak(capacity);
+                if (source == null) {
+                    return FULL;
                 }
-                w = new SendWaiter(SendWaiter.THREAD, item, Thread.currentThread(), null, null);
-                if (blockedSince != 0L) {
-                    w.since = blockedSince; // the wait began with the spin before queueing
-                }
-                signals = enqueueSenderLocked(w);
+                enqueueLocked(sendQueue, source.waiterFor(item));
+                signals = pumpLocked(null);
+                result = QUEUED;
             }
         } finally {
             lock.unlock();
-        }
-        if (w == null) {
-            afterPublish();
-            if (blockedSince != 0L) {
-                SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - blockedSince);
-            }
-            return true;
         }
         signal(signals);
-        return awaitSend(w, nanos);
+        return result;
     }
 
-    private boolean awaitSend(SendWaiter w, long nanos) throws InterruptedException {
-        int state = await(w, nanos);
-        if (state == Waiter.DONE) {
-            return true;
+    SendResult trySend(Object item) {
+        int r = admit(item, null, false);
+        return r == ACCEPTED ? SendResult.OK : r == REFUSED ? SendResult.CLOSED : SendResult.FULL;
+    }
+
+    /** Blocks until accepted (nanos < 0), at most nanos (> 0), or not at all (0); false on timeout. */
+    boolean send(Object item, long nanos) throws InterruptedException {
+        if (nanos != 0) {
+            sendSpin.guard(nanos < 0 ? "Channel.send()" : "Channel.send(Duration)");
         }
-        if (state == Waiter.CLOSED) {
-            throw closedForSend();
-        }
-        if (state == INTERRUPTED) {
+        if (Thread.interrupted()) {
+            if (mode != OPEN) {
+                Thread.currentThread().interrupt(); // a closed channel's signal wins; the interrupt stays pending
+                throw closedForSend();
+            }
             throw new InterruptedException();
         }
-        return false; // timed out, withdrawn
+        int r = admit(item, null, false);
+        if (r == ACCEPTED) {
+            return true;
+        }
+        if (r == REFUSED) {
+            throw closedForSend();
+        }
+        if (nanos == 0) {
+            return false;
+        }
+        Trace.count(Trace.SEND_FULL);
+        long since = counters.senderBlocked();
+        try {
+            final long deadline = nanos > 0 ? since + nanos : 0L;
+            // spin only if nobody waits ahead: the spinner then keeps its place before later arrivals (`first`)
+            boolean spin = (gate & SEND_SLOW) == 0;
+            while (spin && sendSpin.await(roomProbe)) {
+                r = admit(item, null, true);
+                if (r == ACCEPTED) {
+                    Trace.count(Trace.SEND_SPIN_OK);
+                    return true;
+                }
+                if (r == REFUSED) {
+                    throw closedForSend();
+                }
+                if (nanos > 0 && System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+            }
+            long remaining = -1L;
+            if (nanos > 0) {
+                remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+            }
+            Trace.count(Trace.SEND_SPIN_FAIL);
+            ThreadWaiter w = new ThreadWaiter(Thread.currentThread(), item);
+            r = admit(item, w, false);
+            Trace.count(Trace.SEND_QUEUED);
+            if (r == ACCEPTED) {
+                return true;
+            }
+            if (r == REFUSED) {
+                throw closedForSend();
+            }
+            int state = w.await(this, remaining, SpinPolicy.maySpin(w.thread) && sendHead == w, sendSpin, true);
+            if (state == Waiter.DONE) {
+                return true;
+            }
+            if (state == Waiter.CLOSED) {
+                throw closedForSend();
+            }
+            if (state == INTERRUPTED) {
+                throw new InterruptedException();
+            }
+            return false; // timed out
+        } finally {
+            counters.senderUnblocked(since);
+        }
     }
 
+    /** A future completed once the item is accepted; queued in the same FIFO as blocked senders. */
     CompletableFuture<Void> sendAsync(Object item) {
-        if (sendFastPathOpen()) {
+        if ((gate & SEND_SLOW) == 0) {
             int r = ring.offer(item);
             if (r == RingBuffer.OK) {
                 afterPublish();
@@ -321,112 +408,124 @@ final class ChannelCore {
                 return CompletableFuture.failedFuture(closedForSend());
             }
         }
-        SendFuture future;
-        List<Object> signals;
-        lock.lock();
-        try {
-            if (mode != OPEN) {
-                return CompletableFuture.failedFuture(closedForSend());
-            }
-            if (sendQueue.isEmpty() && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
-                future = null;
-                signals = null;
-            } else {
-                notePeak(capacity);
-                future = new SendFuture(this);
-                SendWaiter w = new SendWaiter(SendWaiter.FUTURE, item, null, future, null);
-                future.waiter = w;
-                signals = enqueueSenderLocked(w);
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (future == null) {
-            afterPublish();
+        SendFuture future = new SendFuture(this, item);
+        int r = admit(item, future.waiter, false);
+        if (r == ACCEPTED) {
             return CompletableFuture.completedFuture(null);
         }
-        signal(signals);
+        if (r == REFUSED) {
+            return CompletableFuture.failedFuture(closedForSend());
+        }
         return future;
     }
 
-    /** Results of offerFromUpstream. */
-    static final int UPSTREAM_ACCEPTED = 0;
-    static final int UPSTREAM_QUEUED = 1;
-    static final int UPSTREAM_CLOSED = 2;
-
-    /** An item from an upstream Publisher: accept it, queue it behind waiting senders, or refuse it (closed). */
-    int offerFromUpstream(Object item, ChannelSubscriber<?> upstream) {
-        if (sendFastPathOpen()) { // (an upstream holding a reservation makes `reserved` non-zero: slow path)
-            int r = ring.offer(item);
-            if (r == RingBuffer.OK) {
-                afterPublish();
-                return UPSTREAM_ACCEPTED;
-            }
-            if (r == RingBuffer.CLOSED) {
-                return UPSTREAM_CLOSED;
-            }
-        }
-        List<Object> signals = null;
-        boolean accepted;
-        lock.lock();
-        try {
-            if (mode != OPEN) {
-                return UPSTREAM_CLOSED;
-            }
-            if (upstream.reservations > 0) {
-                // the item for a slot reserved in FIFO order: it goes in now, or first in line if a racing
-                // lock-free sender took the slot before it saw the reservation
-                upstream.reservations--;
-                reserved--;
-                accepted = ring.offer(item) == RingBuffer.OK;
-                if (!accepted) {
-                    upstream.pendingIncrement();
-                    sendQueue.addFirst(new SendWaiter(SendWaiter.UPSTREAM_ITEM, item, null, null, upstream));
-                    sendWaiters = sendQueue.size();
-                    VarHandle.fullFence();
-                    signals = pumpLocked(null);
+    /**
+     * Offers the items of a list in order, as runs claimed with one CAS each when nobody waits; stops at the first
+     * item that does not fit.
+     *
+     * @return how many leading items were accepted; -1 if the channel refused the first one
+     */
+    int trySendAll(Object[] items, int n) {
+        int accepted = 0;
+        boolean runs = true;
+        while (accepted < n) {
+            if (runs && n - accepted > 1 && (gate & SEND_SLOW) == 0) {
+                int run = ring.fill(items, accepted, n - accepted);
+                if (run < 0) {
+                    return accepted == 0 ? -1 : accepted;
                 }
-            } else if (sendQueue.isEmpty() && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
-                accepted = true;
-            } else {
-                accepted = false;
-                notePeak(capacity);
-                upstream.pendingIncrement();
-                signals = enqueueSenderLocked(new SendWaiter(SendWaiter.UPSTREAM_ITEM, item, null, null, upstream));
+                if (run > 0) {
+                    accepted += run;
+                    afterPublish();
+                    continue;
+                }
+                runs = false; // fewer slots than items: go on one by one
             }
-        } finally {
-            lock.unlock();
+            int r = admit(items[accepted], null, false);
+            if (r == ACCEPTED) {
+                accepted++;
+            } else {
+                return r == REFUSED && accepted == 0 ? -1 : accepted;
+            }
         }
-        if (accepted) {
-            afterPublish();
-            return UPSTREAM_ACCEPTED;
-        }
-        signal(signals);
-        return UPSTREAM_QUEUED;
+        return accepted;
     }
 
-    /** The upstream subscriber found no free capacity: queue a demand waiter that is signalled when a slot frees. */
-    void awaitCapacity(ChannelSubscriber<?> upstream) {
-        List<Object> signals = null;
-        boolean open;
-        lock.lock();
+    /**
+     * An upstream's item for a slot reserved for it: goes in now, lock-free, or first in line (the waiter that
+     * {@code source} gives) if a pushed-back item took the slot meanwhile (I1's transient excess). The slot stays
+     * counted in `reserved` until the upstream reports its run complete (releaseReserved).
+     *
+     * @return ACCEPTED, REFUSED, or QUEUED
+     */
+    int admitReserved(Object item, WaiterSource source) {
+        int r = ring.offer(item);
+        if (r == RingBuffer.OK) {
+            afterPublish();
+            return ACCEPTED;
+        }
+        if (r == RingBuffer.CLOSED) {
+            return REFUSED;
+        }
+        List<Waiter> signals;
+        acquire();
         try {
-            open = mode == OPEN;
-            if (open) {
-                signals = enqueueSenderLocked(new SendWaiter(SendWaiter.UPSTREAM_DEMAND, null, null, null, upstream));
+            if (mode != OPEN) {
+                return REFUSED;
             }
+            Waiter w = source.waiterFor(item);
+            w.state = Waiter.WAITING;
+            w.queued = true;
+            w.since = counters.senderBlocked();
+            sendQueue.addFirst(w);
+            updateGateLocked();
+            VarHandle.fullFence();
+            signals = pumpLocked(null);
         } finally {
             lock.unlock();
         }
-        if (open) {
-            signal(signals);
-        } else {
-            upstream.onChannelClosed();
+        signal(signals);
+        return QUEUED;
+    }
+
+    /**
+     * An upstream reports reserved slots it is done with: filled (its run is complete: they now count as items in the
+     * ring) or never to be filled (it completed, or was cancelled).
+     */
+    void releaseReserved(int slots) {
+        if (slots <= 0) {
+            return;
         }
+        List<Waiter> signals;
+        acquire();
+        try {
+            reserved = Math.max(0, reserved - slots);
+            signals = pumpLocked(null);
+        } finally {
+            lock.unlock();
+        }
+        signal(signals);
+    }
+
+    /** Queues an upstream's wish for capacity (its FIFO place among senders); granted by the pump. */
+    boolean awaitCapacity(Waiter demandWaiter) {
+        List<Waiter> signals;
+        acquire();
+        try {
+            if (mode != OPEN) {
+                return false;
+            }
+            enqueueLocked(sendQueue, demandWaiter);
+            signals = pumpLocked(null);
+        } finally {
+            lock.unlock();
+        }
+        signal(signals);
+        return true;
     }
 
     boolean registerUpstream(ChannelSubscriber<?> upstream) {
-        lock.lock();
+        acquire();
         try {
             if (mode != OPEN) {
                 return false;
@@ -439,7 +538,7 @@ final class ChannelCore {
     }
 
     void unregisterUpstream(ChannelSubscriber<?> upstream) {
-        lock.lock();
+        acquire();
         try {
             upstreams.remove(upstream);
         } finally {
@@ -447,55 +546,40 @@ final class ChannelCore {
         }
     }
 
-    // assert lock.isHeldByCurrentThread();
-    private List<Object> enqueueSenderLocked(SendWaiter w) {
-        sendQueue.addLast(w);
-        sendWaiters = sendQueue.size();
-        VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterRemove)
-        return pumpLocked(null);
+    /** True when senders are queued or slots reserved: a sender that arrives now must queue behind them. */
+    boolean sendersAhead() {
+        return (gate & SEND_SLOW) != 0;
     }
 
     /**
-     * Withdraws a waiter that gives up (timeout, interrupt, future cancel); false if it was served or ended first,
-     * and then its outcome stands.
+     * A queued sender thread is about to park. If it is the head and the capacity allows runs, consumers wake it only
+     * once a quarter of the capacity (or all the ring holds) was removed, and it parks for at most
+     * ThreadWaiter.RUN_PARK_NANOS: woken, it and everybody behind it that fits are admitted at once and come back
+     * to a buffer with room for a run, instead of one sender woken per freed slot (the convoy of many producers).
+     *
+     * @return true if it parks for a run (bounded), false for a plain park
      */
-    boolean withdraw(Waiter w) {
-        lock.lock();
-        try {
-            return leaveQueueLocked(w, Waiter.WITHDRAWN);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Takes a still-waiting waiter out of its queue with a final state; false if it already left WAITING. */
-    // assert lock.isHeldByCurrentThread();
-    private boolean leaveQueueLocked(Waiter w, int finalState) {
-        if (w.state != Waiter.WAITING) {
+    boolean parkingSender(ThreadWaiter w) {
+        if (wakeDistance <= 1 || sendHead != w) {
             return false;
         }
-        if (w instanceof SendWaiter) {
-            sendQueue.remove(w);
-            sendWaiters = sendQueue.size();
-        } else {
-            receiveQueue.remove(w);
-            receiveWaiters = receiveQueue.size();
+        long due = ring.consumerCount() + Math.max(1, Math.min(wakeDistance, ring.size()));
+        if (due > sendWakeAt) {
+            sendWakeAt = due; // racy with the lock's writes: an earlier pump is harmless, a later one bounded
         }
-        w.state = finalState;
         return true;
     }
 
-    // assert lock.isHeldByCurrentThread();
-    private List<Object> enqueueReceiverLocked(ReceiveWaiter w) {
-        receiveQueue.addLast(w);
-        receiveWaiters = receiveQueue.size();
-        VarHandle.fullFence(); // announce, then re-check the ring (Dekker with afterPublish)
-        return pumpLocked(null);
+    /** A head sender that parked for a run woke by itself: admit it (and whoever fits behind it) into what is free. */
+    void admitIfHead(ThreadWaiter w) {
+        if (sendHead == w && w.state == Waiter.WAITING) {
+            pump();
+        }
     }
 
-    /** True when a sender may use the lock-free path: nobody waits, nothing pushed back, no slot reserved. */
-    private boolean sendFastPathOpen() {
-        return (sendWaiters | returnedCount | reserved) == 0;
+    /** Free capacity now (ring, pushed-back items and reservations counted), at least 0; a snapshot. */
+    int freeCapacity() {
+        return Math.max(0, capacity - ring.size() - returnedCount - reserved);
     }
 
     // assert lock.isHeldByCurrentThread();
@@ -504,12 +588,25 @@ final class ChannelCore {
         return held == 0 || ring.size() + held < capacity;
     }
 
-    /** After an item entered the ring: wake receivers if any wait (Dekker: the index CAS, then read; see Overview). */
+    /** The spinning sender's relaxed look: a quarter of the capacity looks free, or the channel stopped accepting. */
+    private boolean roomLikely() {
+        if ((gate & ENDING) != 0) {
+            return true;
+        }
+        return ring.hasRoomAt(ring.producerCount() + wakeDistance - 1);
+    }
+
+    /** After an item entered the ring: serve waiting receivers (Dekker: the index CAS, then this read; Overview). */
     private void afterPublish() {
-        if (receiveWaiters != 0 || mode != OPEN) {
+        if ((gate & (RECEIVERS_WAIT | ENDING)) != 0) {
+            Waiter head = receiveHead;
+            if (head != null && head.isStanding()) {
+                head.wake(); // a subscription takes items itself while it is the head
+                if ((gate & ENDING) == 0) {
+                    return;
+                }
+            }
             pump();
-        } else if ((ring.producerCount() & 63) == 0) {
-            notePeak(ring.size());
         }
     }
 
@@ -525,24 +622,53 @@ final class ChannelCore {
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
-    /* ---- receiving ---- */
+    /* ---- receiving: one way in ---- */
 
-    Object tryReceive() {
-        Object item;
-        if ((receiveWaiters | returnedCount) == 0) {
-            item = ring.poll();
-        } else {
-            lock.lock();
-            try {
-                item = receiveQueue.isEmpty() ? pollLocked() : null;
-            } finally {
-                lock.unlock();
+    /**
+     * The one way in for every receiver: the lock-free path when no receiver waits and nothing was pushed back, else
+     * under the lock: an item if nobody waits ahead ({@code first}: the caller was the side's spinner), END at the end
+     * of the channel, else {@code waiter} is queued (WAITING returned) or, without a waiter, null.
+     */
+    Object take(Waiter waiter, boolean first) {
+        if ((gate & RECEIVE_SLOW) == 0) {
+            Object item = ring.poll();
+            if (item != null) {
+                afterRemove();
+                return item;
+            }
+            if (waiter == null && !first && (gate & ENDING) == 0 && mode == OPEN) {
+                return null;
             }
         }
-        if (item != null) {
-            afterRemove();
+        Object item;
+        List<Waiter> signals = null;
+        acquire();
+        try {
+            item = (first || receiveQueue.isEmpty()) ? pollLocked() : null;
+            if (item != null) {
+                if (!sendQueue.isEmpty() || mode != OPEN) {
+                    signals = pumpLocked(null);
+                }
+            } else if (isEndForReceive()) {
+                signals = terminateIfEndedLocked(null);
+                item = END;
+            } else if (waiter == null) {
+                return null;
+            } else {
+                enqueueLocked(receiveQueue, waiter);
+                signals = pumpLocked(null);
+                item = WAITING;
+            }
+        } finally {
+            lock.unlock();
         }
+        signal(signals);
         return item;
+    }
+
+    Object tryReceive() {
+        Object item = take(null, false);
+        return item == END ? null : item;
     }
 
     /** Blocking receive: the item, or throws ChannelClosedException at the end. */
@@ -571,107 +697,131 @@ final class ChannelCore {
      * @return the item; null on timeout; END at the end of the channel; DETACHED if the iterator was closed
      */
     Object awaitItem(String operation, long nanos, BlockingChannelIterator<?> iterator) throws InterruptedException {
-        Guards.check(operation);
+        if (nanos != 0) {
+            receiveSpin.guard(operation);
+        }
         if (Thread.interrupted()) {
+            if (mode != OPEN && isEndForReceive()) {
+                Thread.currentThread().interrupt(); // the end of the channel wins; the interrupt stays pending
+                return END;
+            }
             throw new InterruptedException();
         }
-        int tries = 0;
-        int limit = -1;
-        for (;;) {
-            if ((receiveWaiters | returnedCount) == 0) {
-                Object item = ring.poll();
-                if (item != null) {
-                    afterRemove();
-                    return item;
-                }
-            }
-            if (nanos == 0 || mode != OPEN) {
-                break;
-            }
-            if (limit < 0) {
-                limit = backoffLimitForCurrentThread();
-            }
-            if (!backoff(tries++, limit)) {
-                break;
-            }
-        }
-        ReceiveWaiter w;
-        Object item = null;
-        List<Object> signals = null;
-        lock.lock();
-        try {
-            if (receiveQueue.isEmpty()) {
-                item = pollLocked();
-            }
-            if (item != null) {
-                w = null;
-            } else if (isEndForReceive()) {
-                signals = terminateIfEndedLocked(null);
-                w = null;
-                item = END;
-            } else if (nanos == 0) {
-                return null;
-            } else {
-                w = new ReceiveWaiter(Thread.currentThread(), null);
-                signals = enqueueReceiverLocked(w);
-            }
-        } finally {
-            lock.unlock();
-        }
-        signal(signals);
-        if (w == null) {
-            if (item != END) {
-                afterRemove();
-            }
+        Object item = take(null, false);
+        if (item != null || nanos == 0) {
             return item;
         }
-        if (iterator != null) {
-            iterator.waiter = w;
-            if (iterator.isClosed()) {
-                detach(w);
-            }
-        }
-        int state;
+        Trace.count(Trace.RECEIVE_EMPTY);
+        long since = counters.receiverStarved();
         try {
-            state = await(w, nanos);
-        } finally {
-            if (iterator != null) {
-                iterator.waiter = null;
+            final long deadline = nanos > 0 ? since + nanos : 0L;
+            boolean spin = (gate & RECEIVE_SLOW) == 0 && mode == OPEN;
+            if (spin) {
+                receiveSpin.moved(ring.consumerCount(), wakeDistance);
             }
-        }
-        switch (state) {
-            case Waiter.DONE:
-                Object handed = w.item;
-                w.item = null;
-                return handed;
-            case Waiter.CLOSED:
-                return END;
-            case Waiter.DETACHED:
-                return DETACHED;
-            case INTERRUPTED:
-                throw new InterruptedException();
-            default:
-                return null; // timed out
+            while (spin && receiveSpin.await(itemProbe)) {
+                item = take(null, true);
+                if (item != null) {
+                    Trace.count(Trace.RECEIVE_SPIN_OK);
+                    return item;
+                }
+                if (nanos > 0 && System.nanoTime() - deadline >= 0) {
+                    return null;
+                }
+            }
+            long remaining = -1L;
+            if (nanos > 0) {
+                remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return null;
+                }
+            }
+            Trace.count(Trace.RECEIVE_SPIN_FAIL);
+            ThreadWaiter w = new ThreadWaiter(Thread.currentThread(), null);
+            item = take(w, false);
+            Trace.count(Trace.RECEIVE_QUEUED);
+            if (item != WAITING) {
+                return item;
+            }
+            if (iterator != null) {
+                iterator.waiter = w;
+                if (iterator.isClosed()) {
+                    detach(w);
+                }
+            }
+            int state;
+            try {
+                state = w.await(this, remaining, SpinPolicy.maySpin(w.thread) && receiveHead == w, receiveSpin, false);
+            } finally {
+                if (iterator != null) {
+                    iterator.waiter = null;
+                }
+            }
+            switch (state) {
+                case Waiter.DONE:
+                    Object handed = w.item;
+                    w.item = null;
+                    return handed;
+                case Waiter.CLOSED:
+                    return END;
+                case Waiter.DETACHED:
+                    return DETACHED;
+                case INTERRUPTED:
+                    throw new InterruptedException();
+                default:
+                    return null; // timed out
+            }
+        } finally {
+            counters.receiverFed(since);
         }
     }
 
+    /** The spinning receiver's relaxed look: the next item looks published, or the channel changed state. */
+    private boolean itemLikely() {
+        return ring.hasItemAt(ring.consumerCount()) || (gate & (ENDING | RETURNED)) != 0;
+    }
+
     /** Ends the wait of an iterator's waiter from another thread (iterator close). */
-    void detach(ReceiveWaiter w) {
+    void detach(ThreadWaiter w) {
         boolean detached;
-        lock.lock();
+        acquire();
         try {
             detached = leaveQueueLocked(w, Waiter.DETACHED);
         } finally {
             lock.unlock();
         }
         if (detached) {
-            LockSupport.unpark(w.thread);
+            w.wake();
         }
     }
 
+    /** Moves up to max items into sink without blocking, in runs claimed with one CAS when nobody waits. */
     int drainTo(Collection<Object> sink, int max) {
         int n = 0;
+        Object[] run = null;
         while (n < max) {
+            if ((gate & RECEIVE_SLOW) == 0 && max - n > 1) {
+                if (run == null) {
+                    run = new Object[Math.min(max - n, Math.min(capacity, 256))];
+                }
+                int k = ring.drain(run, Math.min(run.length, max - n));
+                if (k > 0) {
+                    afterRemove();
+                    for (int i = 0; i < k; i++) {
+                        Object item = run[i];
+                        run[i] = null;
+                        try {
+                            sink.add(item);
+                        } catch (RuntimeException | Error e) {
+                            // the sink refused it: it and the rest of the run stay in the channel, in order
+                            pushBackAll(run, i, k, item);
+                            throw e;
+                        }
+                        n++;
+                    }
+                    continue;
+                }
+            }
             Object item = tryReceive();
             if (item == null) {
                 break;
@@ -679,7 +829,7 @@ final class ChannelCore {
             try {
                 sink.add(item);
             } catch (RuntimeException | Error e) {
-                pushBack(item); // the sink refused it: the item stays in the channel
+                pushBack(item);
                 throw e;
             }
             n++;
@@ -687,9 +837,11 @@ final class ChannelCore {
         return n;
     }
 
-    /** After an item left the ring: admit waiting senders if any (Dekker: the index CAS, then read; see Overview). */
+    /** After an item left the ring: admit waiting senders (Dekker: the index CAS, then this read; Overview). */
     private void afterRemove() {
-        if (sendWaiters != 0 || (mode != OPEN && !terminated && ring.isEmpty())) {
+        int g = gate;
+        if (((g & SENDERS_WAIT) != 0 && ring.consumerCount() >= sendWakeAt)
+                || ((g & ENDING) != 0 && !terminated && ring.isEmpty())) {
             pump();
         }
     }
@@ -730,10 +882,10 @@ final class ChannelCore {
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
-    /* ---- the Publisher view's subscriptions ---- */
+    /* ---- the Publisher view's subscriptions: standing waiters ---- */
 
     void register(ChannelPublisher.Sub<?> sub) {
-        lock.lock();
+        acquire();
         try {
             subscriptions.add(sub);
         } finally {
@@ -741,65 +893,121 @@ final class ChannelCore {
         }
     }
 
-    /** Forgets a cancelled or terminated subscription (rule 3.13) and withdraws its waiter; returns a handed item. */
-    Object unregister(ChannelPublisher.Sub<?> sub) {
-        lock.lock();
+    /** Forgets a cancelled or terminated subscription (rule 3.13) and takes it out of the receive queue. */
+    void unregister(ChannelPublisher.Sub<?> sub) {
+        List<Waiter> signals = null;
+        acquire();
         try {
             subscriptions.remove(sub);
-            ReceiveWaiter w = sub.waiter;
-            if (w == null) {
-                return null;
+            if (sub.queued) {
+                removeLocked(receiveQueue, sub);
+                signals = pumpLocked(null);
             }
-            sub.waiter = null;
-            if (leaveQueueLocked(w, Waiter.WITHDRAWN)) {
-                return null;
-            }
-            Object item = w.item;
-            w.item = null;
-            return item;
         } finally {
             lock.unlock();
         }
+        signal(signals);
     }
 
     /**
-     * An item for a subscription with unmet demand: the item, END, or null after queueing the subscription as a
-     * receive waiter (pumpLocked hands it an item later and runs its drain loop).
+     * The next item for a subscription with demand (its drain loop calls this once per unit of demand): the item,
+     * END, or null when there is nothing for it now. Then the subscription stands in the receive queue (the first time
+     * it is queued; it stays there while it has demand) and is woken when it is the head and items arrive.
      */
-    Object pollFor(ChannelPublisher.Sub<?> sub) {
-        if ((receiveWaiters | returnedCount) == 0) {
+    Object takeFor(ChannelPublisher.Sub<?> sub) {
+        int g = gate;
+        if (sub.queued) {
+            if (receiveHead != sub) {
+                return null; // not our turn; woken when we are the head
+            }
+            if ((g & RETURNED) == 0) {
+                Object item = ring.poll();
+                if (item != null) {
+                    afterRemove();
+                    return turnTaken(sub, item);
+                }
+                if ((g & ENDING) == 0) {
+                    return null; // stand: a producer's next publish wakes us (RECEIVERS_WAIT is set)
+                }
+            }
+        } else if ((g & RECEIVE_SLOW) == 0) {
             Object item = ring.poll();
             if (item != null) {
                 afterRemove();
                 return item;
             }
         }
-        Object item = null;
-        List<Object> signals = null;
-        lock.lock();
+        Object item;
+        List<Waiter> signals = null;
+        acquire();
         try {
-            if (receiveQueue.isEmpty()) {
-                item = pollLocked();
+            if (sub.queued) {
+                item = receiveQueue.peekFirst() == sub ? pollLocked() : null;
+            } else {
+                item = receiveQueue.isEmpty() ? pollLocked() : null;
             }
-            if (item == null) {
-                if (isEndForReceive()) {
-                    signals = terminateIfEndedLocked(null);
-                    item = END;
-                } else {
-                    ReceiveWaiter w = new ReceiveWaiter(null, sub);
-                    sub.waiter = w;
-                    signals = enqueueReceiverLocked(w);
+            if (item != null) {
+                if (!sendQueue.isEmpty() || mode != OPEN) {
+                    signals = pumpLocked(null);
                 }
+            } else if (isEndForReceive()) {
+                signals = terminateIfEndedLocked(null);
+                item = END;
+            } else if (!sub.queued) {
+                sub.turn = capacity;
+                enqueueLocked(receiveQueue, sub);
+                signals = pumpLocked(null); // wakes us again if items arrived meanwhile and we are the head
             }
         } finally {
             lock.unlock();
         }
-        if (item != null && item != END) {
-            afterRemove();
-            return item;
+        signal(signals);
+        return item == null || item == END || !sub.queued ? item : turnTaken(sub, item);
+    }
+
+    /** Counts an item against the head subscription's turn; at the end of the turn it yields to later waiters. */
+    private Object turnTaken(ChannelPublisher.Sub<?> sub, Object item) {
+        if (--sub.turn <= 0) {
+            sub.turn = capacity;
+            if (receiveWaiters > 1) {
+                rotate(sub);
+            }
+        }
+        return item;
+    }
+
+    /** Moves the head subscription to the back of the receive queue and serves the new head. */
+    private void rotate(ChannelPublisher.Sub<?> sub) {
+        List<Waiter> signals = null;
+        acquire();
+        try {
+            if (sub.queued && receiveQueue.peekFirst() == sub && receiveQueue.size() > 1) {
+                receiveQueue.pollFirst();
+                receiveQueue.addLast(sub);
+                signals = pumpLocked(null);
+            }
+        } finally {
+            lock.unlock();
         }
         signal(signals);
-        return item;
+    }
+
+    /** A subscription without demand leaves the receive queue (it rejoins at the back on its next request). */
+    void standDown(ChannelPublisher.Sub<?> sub) {
+        if (!sub.queued) {
+            return;
+        }
+        List<Waiter> signals = null;
+        acquire();
+        try {
+            if (sub.queued) {
+                removeLocked(receiveQueue, sub);
+                signals = pumpLocked(null);
+            }
+        } finally {
+            lock.unlock();
+        }
+        signal(signals);
     }
 
     /**
@@ -818,16 +1026,123 @@ final class ChannelCore {
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
+    /* ---- queues ---- */
+
+    /** Announces a waiter: queue, gate, then (Dekker) a full fence before the caller's pump re-checks the ring. */
+    // assert lock.isHeldByCurrentThread();
+    private void enqueueLocked(ArrayDeque<Waiter> queue, Waiter w) {
+        assert lock.isHeldByCurrentThread();
+        w.state = Waiter.WAITING;
+        w.queued = true;
+        if (queue == sendQueue && w.coreClocked()) {
+            w.since = counters.senderBlocked();
+        }
+        queue.addLast(w);
+        updateGateLocked();
+        VarHandle.fullFence();
+    }
+
+    /** Takes a waiter out of its queue wherever it is. */
+    private void removeLocked(ArrayDeque<Waiter> queue, Waiter w) {
+        assert lock.isHeldByCurrentThread();
+        queue.remove(w);
+        w.queued = false;
+    }
+
+    /**
+     * Withdraws a waiter that gives up (timeout, interrupt, future cancel); false if it was served or ended first,
+     * and then its outcome stands.
+     */
+    boolean withdraw(Waiter w) {
+        List<Waiter> signals;
+        acquire();
+        try {
+            if (!leaveQueueLocked(w, Waiter.WITHDRAWN)) {
+                return false;
+            }
+            signals = pumpLocked(null); // the next in line may be servable now
+        } finally {
+            lock.unlock();
+        }
+        signal(signals);
+        return true;
+    }
+
+    /** Takes a still-waiting waiter out of its queue with a final state; false if it already left WAITING. */
+    private boolean leaveQueueLocked(Waiter w, int finalState) {
+        assert lock.isHeldByCurrentThread();
+        if (w.state != Waiter.WAITING || !w.queued) {
+            return false;
+        }
+        if (!sendQueue.remove(w)) {
+            receiveQueue.remove(w);
+        }
+        w.queued = false;
+        w.state = finalState;
+        endClockLocked(w);
+        updateGateLocked();
+        return true;
+    }
+
+    /** Recomputes the gate flags and the mirrors the lock-free paths read; writes only what changed. */
+    private void updateGateLocked() {
+        assert lock.isHeldByCurrentThread();
+        int g = 0;
+        int senders = sendQueue.size();
+        int receivers = receiveQueue.size();
+        if (senders != 0) {
+            g |= SEND_SLOW | SENDERS_WAIT;
+            long c = ring.consumerCount();
+            // a demand waiter or a head thread parked for a run waits for a run (Overview, Wake-ups); others for one slot
+            Waiter head = sendQueue.peekFirst();
+            long due = head.item != null && !head.parkedForRun() ? c + 1
+                    : c + Math.max(1, Math.min(wakeDistance, ring.size()));
+            if (sendWakeAt != due) {
+                sendWakeAt = due; // before the gate (Dekker with afterRemove)
+            }
+        }
+        if (reserved != 0) {
+            g |= SEND_SLOW;
+        }
+        if (returnedCount != 0) {
+            g |= SEND_SLOW | RECEIVE_SLOW | RETURNED;
+        }
+        if (receivers != 0) {
+            g |= RECEIVE_SLOW | RECEIVERS_WAIT;
+        }
+        if (mode != OPEN && !terminated) {
+            g |= ENDING;
+        }
+        if (sendWaiters != senders) {
+            sendWaiters = senders;
+        }
+        if (receiveWaiters != receivers) {
+            receiveWaiters = receivers;
+        }
+        Waiter head = receiveQueue.peekFirst();
+        if (receiveHead != head) {
+            receiveHead = head;
+        }
+        head = sendQueue.peekFirst();
+        if (sendHead != head) {
+            sendHead = head;
+        }
+        if (gate != g) {
+            gate = g;
+        }
+    }
+
+    /* ---------------------------------------------------------------------------------------------------------- */
     /* ---- giving items back and discarding ---- */
 
     /**
      * A consumer removed an item but cannot deliver it: put it back at the head (to the oldest waiting receiver, or
-     * ahead of the ring), or discard it if the channel was cancelled.
+     * ahead of the ring), or discard it if the channel was cancelled or has ended.
      */
     void pushBack(Object item) {
-        List<Object> signals = null;
+        List<Waiter> signals = null;
         UndeliveredReason reason = null;
-        lock.lock();
+        acquire();
         try {
             if (mode == CANCELLED) {
                 reason = UndeliveredReason.CANCELLED;
@@ -849,29 +1164,37 @@ final class ChannelCore {
         }
     }
 
+    /** Puts back the unemitted tail run[from..to) of a run, `first` (= run[from]) ahead of the rest, in order. */
+    private void pushBackAll(Object[] run, int from, int to, Object first) {
+        for (int i = to - 1; i > from; i--) {
+            Object item = run[i];
+            run[i] = null;
+            pushBack(item);
+        }
+        pushBack(first);
+    }
+
     /** Hands an item to the undelivered handler; fromBuffer: it had been accepted and removed (else: rejected). */
     void undeliver(Object item, UndeliveredReason reason, boolean fromBuffer) {
         if (fromBuffer) {
-            DISCARDED.getAndAdd(this, 1L);
+            counters.discarded();
         } else {
-            REJECTED.getAndAdd(this, 1L);
+            counters.rejected();
         }
         UndeliveredHandler<Object> handler = onUndelivered;
         if (handler != null) {
             try {
                 handler.onUndelivered(item, reason);
             } catch (Throwable t) {
-                callbackFailed("onUndelivered handler", t);
+                callbackFailed("onUndelivered(" + reason + ")", t);
             }
         }
     }
 
+    /** Counts and logs (rate-limited) an exception thrown by user code; never throws. */
     void callbackFailed(String what, Throwable t) {
-        CALLBACK_FAILURES.getAndAdd(this, 1L);
-        LOGGER.log(System.Logger.Level.WARNING, what + " threw; the channel goes on", t);
-        if (t instanceof VirtualMachineError) {
-            throw (VirtualMachineError) t;
-        }
+        counters.callbackFailed();
+        callbackLog.failed(what, t);
     }
 
     /** After cancel(): remove and discard everything still buffered. Any thread may do it; each item once. */
@@ -879,7 +1202,7 @@ final class ChannelCore {
         for (;;) {
             Object item;
             if (returnedCount != 0) {
-                lock.lock();
+                acquire();
                 try {
                     item = returned.pollFirst();
                     returnedCount = returned.size();
@@ -908,29 +1231,42 @@ final class ChannelCore {
     }
 
     private void terminate(int newMode, Throwable cause) {
-        List<Object> signals = new ArrayList<>();
-        lock.lock();
+        List<Waiter> signals;
+        acquire();
         try {
-            if (mode != OPEN) {
-                return;
-            }
-            failure = cause;
-            mode = newMode;
-            ring.close();
-            reserved = 0;
-            failSendersLocked(signals);
-            signals.addAll(upstreams);
-            upstreams.clear();
-            pumpLocked(signals);
+            signals = terminateLocked(newMode, cause);
         } finally {
             lock.unlock();
         }
         signal(signals);
     }
 
+    /** Closes or fails the channel; null if it was no longer open. */
+    private List<Waiter> terminateLocked(int newMode, Throwable cause) {
+        assert lock.isHeldByCurrentThread();
+        if (mode != OPEN) {
+            return null;
+        }
+        failure = cause;
+        mode = newMode;
+        ring.close();
+        reserved = 0;
+        List<Waiter> signals = new ArrayList<>();
+        failSendersLocked(signals);
+        for (ChannelSubscriber<?> u : upstreams) {
+            signals.add(u.closedSignal());
+        }
+        upstreams.clear();
+        // ENDING first, then (Dekker with afterRemove: a consumer's index CAS, then its gate read) the pump's check
+        // whether the ring is drained: the consumer that takes the last item sees ENDING, or this check sees it gone
+        updateGateLocked();
+        VarHandle.fullFence();
+        return pumpLocked(signals);
+    }
+
     void cancel() {
-        List<Object> signals = new ArrayList<>();
-        lock.lock();
+        List<Waiter> signals = new ArrayList<>();
+        acquire();
         try {
             if (mode == CANCELLED || terminated) {
                 return;
@@ -940,61 +1276,92 @@ final class ChannelCore {
             ring.close();
             reserved = 0;
             failSendersLocked(signals);
-            signals.addAll(upstreams);
+            for (ChannelSubscriber<?> u : upstreams) {
+                signals.add(u.closedSignal());
+            }
             upstreams.clear();
-            terminateLocked(signals);
+            endReceiversLocked(signals);
+            updateGateLocked();
         } finally {
             lock.unlock();
         }
-        discardAll(); // first, so that woken receivers and subscriptions find nothing left to take
-        signal(signals);
+        try {
+            discardAll(); // first, so that woken receivers and subscriptions find nothing left to take
+        } finally {
+            signal(signals);
+        }
     }
 
-    // assert lock.isHeldByCurrentThread();
-    private void failSendersLocked(List<Object> signals) {
-        SendWaiter w;
+    private void failSendersLocked(List<Waiter> signals) {
+        assert lock.isHeldByCurrentThread();
+        Waiter w;
         while ((w = sendQueue.pollFirst()) != null) {
+            w.queued = false;
             w.state = Waiter.CLOSED;
+            endClockLocked(w);
             signals.add(w);
         }
-        sendWaiters = 0;
     }
 
     /** Terminates once, when the receiving side has ended; returns the (lazily created) signal list. */
-    // assert lock.isHeldByCurrentThread();
-    private List<Object> terminateIfEndedLocked(List<Object> signals) {
+    private List<Waiter> terminateIfEndedLocked(List<Waiter> signals) {
+        assert lock.isHeldByCurrentThread();
         if (!terminated && isEndForReceive()) {
-            signals = add(signals, null);
-            terminateLocked(signals);
+            if (signals == null) {
+                signals = new ArrayList<>();
+            }
+            endReceiversLocked(signals);
         }
         return signals;
     }
 
-    // assert lock.isHeldByCurrentThread();
-    private void terminateLocked(List<Object> signals) {
+    private void endReceiversLocked(List<Waiter> signals) {
+        assert lock.isHeldByCurrentThread();
         terminated = true;
-        ReceiveWaiter w;
+        Waiter w;
         while ((w = receiveQueue.pollFirst()) != null) {
-            w.state = Waiter.CLOSED;
-            signals.add(w);
+            w.queued = false;
+            if (!w.isStanding()) {
+                w.state = Waiter.CLOSED;
+                endClockLocked(w);
+                signals.add(w);
+            }
         }
-        receiveWaiters = 0;
         signals.addAll(subscriptions); // each runs its drain loop and signals the end
-        signals.add(TERMINATION);
+        signals.add(terminationSignal);
     }
+
+    private final Waiter terminationSignal = new Waiter() {
+        @Override
+        void wake() {
+            termination.complete(state());
+        }
+    };
 
     void openSender() {
-        OPEN_SENDERS.getAndAdd(this, 1);
-        if (mode != OPEN) {
-            OPEN_SENDERS.getAndAdd(this, -1);
-            throw closedForSend();
+        acquire();
+        try {
+            if (mode != OPEN) {
+                throw closedForSend();
+            }
+            openSenders++;
+        } finally {
+            lock.unlock();
         }
     }
 
+    /** Closes one handle from openSender(); the last one closes the channel, in the same step. */
     void releaseSender() {
-        if ((int) OPEN_SENDERS.getAndAdd(this, -1) == 1) {
-            close();
+        List<Waiter> signals = null;
+        acquire();
+        try {
+            if (--openSenders == 0) {
+                signals = terminateLocked(CLOSED, null);
+            }
+        } finally {
+            lock.unlock();
         }
+        signal(signals);
     }
 
     boolean isClosedForSend() {
@@ -1026,10 +1393,11 @@ final class ChannelCore {
     /* ---------------------------------------------------------------------------------------------------------- */
     /* ---- the pump: moves items between the waiter queues and the ring ---- */
 
-    /** Takes the lock and pumps; called when someone waits or the channel is closing. */
+    /** Takes the lock and pumps; called when someone waits or the channel is ending. */
     private void pump() {
-        List<Object> signals;
-        lock.lock();
+        Trace.count(Trace.PUMPS);
+        List<Waiter> signals;
+        acquire();
         try {
             signals = pumpLocked(null);
         } finally {
@@ -1043,238 +1411,117 @@ final class ChannelCore {
 
     /**
      * Serves waiting receivers from the buffer and admits waiting senders into it, in FIFO order, until neither
-     * can progress; detects the end of a closed channel. Returns the waiters to signal once the lock is released.
+     * can progress; detects the end of a closed channel; refreshes the gate. Returns the waiters to wake once the lock
+     * is released (null until there is one: the pump allocates only when it wakes somebody).
      */
-    // assert lock.isHeldByCurrentThread();
-    private List<Object> pumpLocked(List<Object> signals) { // signals: null until there is something to signal
-        final ArrayDeque<ReceiveWaiter> receiveQueue = this.receiveQueue;
-        final ArrayDeque<SendWaiter> sendQueue = this.sendQueue;
+    private List<Waiter> pumpLocked(List<Waiter> signals) {
+        assert lock.isHeldByCurrentThread();
+        final ArrayDeque<Waiter> receiveQueue = this.receiveQueue;
+        final ArrayDeque<Waiter> sendQueue = this.sendQueue;
+        boolean standingWoken = false;
         boolean progress;
         do {
             progress = false;
-            ReceiveWaiter rw;
+            Waiter rw;
             while ((rw = receiveQueue.peekFirst()) != null) {
+                if (rw.isStanding()) {
+                    // a subscription takes items itself while it is the head: wake it if there is something
+                    if (!standingWoken && (returnedCount != 0 || !ring.isEmpty())) {
+                        standingWoken = true;
+                        signals = add(signals, rw);
+                    }
+                    break;
+                }
                 Object item = pollLocked();
                 if (item == null) {
                     break;
                 }
                 receiveQueue.pollFirst();
+                rw.queued = false;
                 rw.item = item;
                 rw.state = Waiter.DONE;
+                endClockLocked(rw);
                 signals = add(signals, rw);
                 progress = true;
             }
-            receiveWaiters = receiveQueue.size();
-            SendWaiter sw;
+            Waiter sw;
             while ((sw = sendQueue.peekFirst()) != null) {
-                if (!hasRoomLocked()) {
-                    break;
-                }
-                if (sw.kind == SendWaiter.UPSTREAM_DEMAND) {
-                    if (ring.size() + returnedCount + reserved >= capacity) {
+                if (sw.item == null) {
+                    // an upstream wants capacity: reserve what is free (at most what it wants), keeping its turn
+                    int free = capacity - ring.size() - returnedCount - reserved;
+                    if (free <= 0) {
                         break;
                     }
-                    // the upstream keeps its place in line: the free slot is reserved until its item arrives
-                    reserved++;
-                    sw.upstream.reservations++;
+                    int granted = Math.min(free, Math.max(1, sw.slotsWanted()));
+                    reserved += granted;
+                    sw.granted = granted;
                 } else {
+                    if (!hasRoomLocked()) {
+                        break;
+                    }
                     int r = ring.offer(sw.item);
                     if (r != RingBuffer.OK) {
                         if (r == RingBuffer.FULL) {
-                            notePeak(capacity);
+                            counters.notePeak(capacity);
                         }
                         break;
                     }
                     progress = true;
                 }
                 sendQueue.pollFirst();
-                SENDER_BLOCKED_NANOS.getAndAdd(this, System.nanoTime() - sw.since);
+                sw.queued = false;
                 sw.state = Waiter.DONE;
+                endClockLocked(sw);
                 signals = add(signals, sw);
             }
-            sendWaiters = sendQueue.size();
         } while (progress);
-        return terminateIfEndedLocked(signals);
-    }
-
-    /** Adds to a lazily created signal list (null adds nothing): the pump allocates only when it signals. */
-    private static List<Object> add(List<Object> signals, Object signal) {
-        if (signals == null) {
-            signals = new ArrayList<>(4);
-        }
-        if (signal != null) {
-            signals.add(signal);
-        }
+        signals = terminateIfEndedLocked(signals);
+        updateGateLocked();
         return signals;
     }
 
-    /** Completes what pumpLocked decided, outside the lock: user code may run here. */
-    private void signal(List<Object> signals) {
+    /**
+     * Ends the statistics clock of a sender the core moved out of WAITING. Only waiters without a thread of their own
+     * (futures, upstream items and demand) are clocked by the core, from enqueueLocked(); threads keep their own clock
+     * (it starts before they queue, with the spin), and receivers are clocked by themselves.
+     */
+    private void endClockLocked(Waiter w) {
+        if (w.since != 0L) {
+            counters.senderUnblocked(w.since);
+            w.since = 0L;
+        }
+    }
+
+    private static List<Waiter> add(List<Waiter> signals, Waiter signal) {
+        if (signals == null) {
+            signals = new ArrayList<>(4);
+        }
+        signals.add(signal);
+        return signals;
+    }
+
+    /** Wakes what pumpLocked decided, outside the lock: user code may run here; one failure stops no other wake. */
+    private void signal(List<Waiter> signals) {
         if (signals == null) {
             return;
         }
         for (int i = 0, n = signals.size(); i < n; i++) {
-            Object s = signals.get(i);
-            if (s instanceof ReceiveWaiter) {
-                ReceiveWaiter w = (ReceiveWaiter) s;
-                if (w.thread != null) {
-                    LockSupport.unpark(w.thread);
-                } else {
-                    w.sub.drain();
-                }
-            } else if (s instanceof SendWaiter) {
-                signalSender((SendWaiter) s);
-            } else if (s instanceof ChannelPublisher.Sub) {
-                ((ChannelPublisher.Sub<?>) s).drain();
-            } else if (s instanceof ChannelSubscriber) {
-                ((ChannelSubscriber<?>) s).onChannelClosed();
-            } else if (s == TERMINATION) {
-                termination.complete(state());
-            }
-        }
-    }
-
-    private void signalSender(SendWaiter w) {
-        boolean accepted = w.state == Waiter.DONE;
-        switch (w.kind) {
-            case SendWaiter.THREAD:
-                LockSupport.unpark(w.thread);
-                break;
-            case SendWaiter.FUTURE:
-                if (accepted) {
-                    w.future.accepted();
-                } else {
-                    w.future.refused(closedForSend());
-                }
-                break;
-            case SendWaiter.UPSTREAM_ITEM:
-                if (accepted) {
-                    w.upstream.onQueuedItemAccepted();
-                } else {
-                    w.upstream.onQueuedItemRefused(w.item);
-                }
-                break;
-            default: // UPSTREAM_DEMAND
-                if (accepted) {
-                    w.upstream.onCapacity();
-                } else {
-                    w.upstream.onChannelClosed();
-                }
-                break;
-        }
-    }
-
-    private static final Object TERMINATION = new Object();
-
-    /* ---------------------------------------------------------------------------------------------------------- */
-    /* ---- waiting ---- */
-
-    /** await() result for an interrupted waiter that was withdrawn. */
-    static final int INTERRUPTED = -1;
-    /** await() result for a timed-out waiter that was withdrawn. */
-    static final int TIMED_OUT = -2;
-
-    /**
-     * Spins briefly, then parks until the waiter leaves WAITING. An interrupt or the deadline withdraws it, unless
-     * it was served first: then the interrupt status is restored and the served state returned.
-     */
-    private int await(Waiter w, long nanos) {
-        final long deadline = nanos > 0 ? System.nanoTime() + nanos : 0L;
-        int spins = spinsForCurrentThread();
-        int state;
-        while ((state = w.state) == Waiter.WAITING) {
-            if (spins > 0) {
-                spins--;
-                Thread.onSpinWait();
-                continue;
-            }
-            if (Thread.interrupted()) {
-                if (withdraw(w)) {
-                    return INTERRUPTED;
-                }
-                Thread.currentThread().interrupt();
-                continue; // served meanwhile: state is no longer WAITING
-            }
-            if (nanos < 0) {
-                LockSupport.park(this);
-            } else {
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0L) {
-                    if (withdraw(w)) {
-                        return TIMED_OUT;
-                    }
-                    continue;
-                }
-                if (remaining > SPIN_FOR_TIMEOUT_THRESHOLD) {
-                    LockSupport.parkNanos(this, remaining);
-                } else {
-                    Thread.onSpinWait();
-                }
-            }
-        }
-        return state;
-    }
-
-    private static final MethodHandle IS_VIRTUAL = findIsVirtual();
-
-    private static MethodHandle findIsVirtual() {
-        try {
-            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
-                    MethodType.methodType(boolean.class));
-        } catch (ReflectiveOperationException e) {
-            return null; // JDK 17: no virtual threads
-        }
-    }
-
-    /** How many lock-free retries the current thread makes before it queues: 0 for virtual threads. */
-    static int backoffLimitForCurrentThread() {
-        return spinsForCurrentThread() == 0 ? 0 : SPIN_TRIES + YIELD_TRIES;
-    }
-
-    /** One step of the pre-queue backoff: spin first, then yield; false once the caller should queue. */
-    static boolean backoff(int tries, int limit) {
-        if (tries >= limit) {
-            return false;
-        }
-        if (tries < SPIN_TRIES) {
-            Thread.onSpinWait();
-        } else {
-            Thread.yield();
-        }
-        return true;
-    }
-
-    /** Virtual threads never spin (their carrier has better things to do); platform threads spin briefly. */
-    static int spinsForCurrentThread() {
-        if (SPINS == 0) {
-            return 0;
-        }
-        if (IS_VIRTUAL != null) {
+            Waiter w = signals.get(i);
             try {
-                if ((boolean) IS_VIRTUAL.invokeExact(Thread.currentThread())) {
-                    return 0;
-                }
-            } catch (Throwable impossible) {
-                return 0;
+                w.wake();
+            } catch (Throwable t) {
+                callbackFailed("a waiter's wake-up", t);
             }
         }
-        return SPINS;
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
     /* ---- introspection ---- */
 
-    private void notePeak(int size) {
-        int peak = peakSize;
-        if (size > peak) {
-            PEAK_SIZE.compareAndSet(this, peak, size); // best effort: a racing larger value may win
-        }
-    }
-
     ChannelStats stats() {
         int subscribers;
         long demand = 0;
-        lock.lock();
+        acquire();
         try {
             subscribers = subscriptions.size();
             for (ChannelPublisher.Sub<?> s : subscriptions) {
@@ -1283,14 +1530,18 @@ final class ChannelCore {
         } finally {
             lock.unlock();
         }
+        final ChannelCounters c = counters;
         int returnedNow = returnedCount;
+        long discarded = c.discardedFromBuffer;
         long consumed = ring.consumerCount();
         long sent = ring.producerCount();
-        int size = (int) Math.min(Integer.MAX_VALUE, Math.max(0, sent - consumed) + returnedNow);
-        notePeak(size);
+        int size = Math.min(capacity + returnedNow, ring.size() + returnedNow);
+        c.notePeak(Math.min(capacity, size));
         return new ChannelStats(capacity, size, sendWaiters, receiveWaiters, subscribers, demand, sent,
-                consumed - discardedFromBuffer - returnedNow, discardedFromBuffer + rejected,
-                Math.max(peakSize, size), senderBlockedNanos, callbackFailures);
+                Math.max(0L, consumed - discarded - returnedNow), discarded + c.rejected,
+                Math.min(capacity, Math.max(c.peakSize, Math.min(capacity, size))), c.senderBlockedNanos,
+                c.callbackFailures, c.senderBlockedWallNanosNow(), c.receiverStarvedNanos,
+                c.receiverStarvedWallNanosNow());
     }
 
     @Override
@@ -1298,155 +1549,4 @@ final class ChannelCore {
         return "capacity=" + capacity + ", state=" + state() + ", size=" + (ring.size() + returnedCount);
     }
 
-    /* ---------------------------------------------------------------------------------------------------------- */
-    /* ---- waiter nodes ---- */
-
-    /** A queued party; `state` leaves WAITING exactly once, under the lock. */
-    abstract static class Waiter {
-        static final int WAITING = 0;
-        /** Served: a sender's item was accepted, or a receiver was handed `item`. */
-        static final int DONE = 1;
-        /** The channel ended first (closed for senders, ended for receivers). */
-        static final int CLOSED = 2;
-        /** Left the queue by itself (timeout, interrupt, cancel). */
-        static final int WITHDRAWN = 3;
-        /** An iterator's wait ended by the iterator's close(). */
-        static final int DETACHED = 4;
-
-        volatile int state;
-    }
-
-    static final class SendWaiter extends Waiter {
-        static final int THREAD = 0;
-        static final int FUTURE = 1;
-        static final int UPSTREAM_ITEM = 2;
-        static final int UPSTREAM_DEMAND = 3;
-
-        final int kind;
-        final Object item;
-        final Thread thread;
-        final SendFuture future;
-        final ChannelSubscriber<?> upstream;
-        long since = System.nanoTime(); // written before the waiter is queued
-
-        SendWaiter(int kind, Object item, Thread thread, SendFuture future, ChannelSubscriber<?> upstream) {
-            this.kind = kind;
-            this.item = item;
-            this.thread = thread;
-            this.future = future;
-            this.upstream = upstream;
-        }
-    }
-
-    static final class ReceiveWaiter extends Waiter {
-        final Thread thread;              // a blocked receive or iterator, or null
-        final ChannelPublisher.Sub<?> sub; // a subscription with demand, or null
-        Object item;                      // written under the lock before state = DONE
-
-        ReceiveWaiter(Thread thread, ChannelPublisher.Sub<?> sub) {
-            this.thread = thread;
-            this.sub = sub;
-        }
-    }
-
-    /**
-     * The future of a pending sendAsync: cancel or completeExceptionally before acceptance withdraws the item; only
-     * the channel completes it normally.
-     */
-    static final class SendFuture extends CompletableFuture<Void> {
-        private final ChannelCore core;
-        SendWaiter waiter;
-
-        SendFuture(ChannelCore core) {
-            this.core = core;
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            if (core.withdraw(waiter)) {
-                return super.cancel(mayInterruptIfRunning);
-            }
-            return isCancelled();
-        }
-
-        @Override
-        public boolean completeExceptionally(Throwable ex) {
-            if (core.withdraw(waiter)) {
-                return super.completeExceptionally(ex);
-            }
-            return false;
-        }
-
-        @Override
-        public boolean complete(Void value) {
-            return false; // only the channel completes it, on acceptance
-        }
-
-        void accepted() {
-            super.complete(null);
-        }
-
-        void refused(Throwable t) {
-            super.completeExceptionally(t);
-        }
-    }
-
-    /* ---------------------------------------------------------------------------------------------------------- */
-    /* ---- blocking guards ---- */
-
-    /** The BlockingGuard providers, loaded once. */
-    static final class Guards {
-        private static final BlockingGuard[] GUARDS = load();
-
-        private Guards() {
-        }
-
-        private static BlockingGuard[] load() {
-            List<BlockingGuard> found = new ArrayList<>();
-            try {
-                for (BlockingGuard g : ServiceLoader.load(BlockingGuard.class, ChannelCore.class.getClassLoader())) {
-                    found.add(g);
-                }
-            } catch (ServiceConfigurationError e) {
-                LOGGER.log(System.Logger.Level.WARNING, "ignoring a broken BlockingGuard provider", e);
-            }
-            return found.toArray(new BlockingGuard[0]);
-        }
-
-        static void check(String operation) {
-            final BlockingGuard[] guards = GUARDS;
-            if (guards.length == 0) {
-                return;
-            }
-            Thread t = Thread.currentThread();
-            for (BlockingGuard g : guards) {
-                if (!g.mayBlock(t)) {
-                    throw new IllegalStateException(g.explain(operation, t));
-                }
-            }
-        }
-    }
-
-    /* ---- VarHandle mechanics ---- */
-
-    private static final VarHandle DISCARDED;
-    private static final VarHandle REJECTED;
-    private static final VarHandle CALLBACK_FAILURES;
-    private static final VarHandle SENDER_BLOCKED_NANOS;
-    private static final VarHandle PEAK_SIZE;
-    private static final VarHandle OPEN_SENDERS;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            DISCARDED = l.findVarHandle(ChannelCore.class, "discardedFromBuffer", long.class);
-            REJECTED = l.findVarHandle(ChannelCore.class, "rejected", long.class);
-            CALLBACK_FAILURES = l.findVarHandle(ChannelCore.class, "callbackFailures", long.class);
-            SENDER_BLOCKED_NANOS = l.findVarHandle(ChannelCore.class, "senderBlockedNanos", long.class);
-            PEAK_SIZE = l.findVarHandle(ChannelCore.class, "peakSize", int.class);
-            OPEN_SENDERS = l.findVarHandle(ChannelCore.class, "openSenders", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 }

@@ -13,18 +13,28 @@ import org.reactivestreams.Subscription;
  *
  * Overview of implementation
  *
- * Each subscription runs one WIP/missed drain loop (reactor-core style): request(n), cancel() and every signal from
- * ChannelCore's pump call drain(); only the thread that wins WIP 0 -> 1 emits, so signals are serial (rule 1.3) and
- * never recursive (rule 3.3: a request(n) made from inside onNext only bumps WIP).
+ * Each subscription runs one WIP/missed drain loop (reactor-core style): request(n), cancel() and every wake-up from
+ * ChannelCore call drain(); only the thread that wins WIP 0 -> 1 emits, so signals are serial (rule 1.3) and never
+ * recursive (rule 3.3: a request(n) made from inside onNext only bumps WIP).
  *
- * Items leave the channel only against demand: the loop polls one item (ChannelCore.pollFor) per unit of demand and
- * passes it straight to onNext; there is no private queue. When the buffer is empty, pollFor queues the subscription
- * in the channel's receive FIFO (one entry at a time); the pump later hands it exactly one item (waiter.item) and runs
- * drain(), which emits it. If the subscription was cancelled after an item was removed for it, the item goes back to
- * the head of the channel (ChannelCore.pushBack): cancelling a subscriber loses nothing.
+ * Items leave the channel only against demand: the loop takes one item (ChannelCore.takeFor) per unit of demand and
+ * passes it straight to onNext; there is no private queue. When the buffer is empty, the subscription itself (it is a
+ * Waiter) stands in the channel's receive FIFO; while it is the head it takes items from the ring in this loop,
+ * without the lock, and a producer that publishes an item only calls drain() (a WIP increment if the loop runs
+ * already). It stays queued while it has demand, takes at most `capacity` items per turn and then yields its place to
+ * later receivers (ChannelCore.turnTaken), and leaves the queue when its demand is used up (standDown): fairness among
+ * receivers is FIFO per unit of demand with a bounded quota. No node, lock or allocation per item.
+ *
+ * Demand is subtracted per batch (Demand.produced when the loop has emitted what it last read), as FluxPublishOn
+ * does. If the subscription was cancelled after an item was removed for it, the item goes back to the head of the
+ * channel (ChannelCore.pushBack): cancelling a subscriber loses nothing. A throwing onNext (anything, a
+ * StackOverflowError included) counts as a delivery (rule 2.13: the subscriber is broken), is logged, and ends this
+ * subscription: it leaves the queue and the channel goes on serving the others; the thread that ran the loop (often
+ * a producer inside send()) never sees the error.
  *
  * Fields: requested (VarHandle, capped add, rule 3.17), wip (VarHandle); everything else is written only by the
- * drain-loop owner, except `cancelled` (volatile, any thread) and `badRequest` (first invalid request wins).
+ * drain-loop owner, except `cancelled` (volatile, any thread), `badRequest` (first invalid request wins) and the
+ * Waiter fields the core writes under its lock (`queued`).
  */
 final class ChannelPublisher<T> implements Publisher<T> {
     private final ChannelCore core;
@@ -53,7 +63,8 @@ final class ChannelPublisher<T> implements Publisher<T> {
         return "ChannelPublisher[" + core + "]";
     }
 
-    static final class Sub<T> implements Subscription {
+    /** One subscription: a standing receive waiter with its own drain loop. */
+    static final class Sub<T> extends Waiter implements Subscription {
         private final ChannelCore core;
         private Subscriber<? super T> actual;     // dropped on cancel/terminate (rule 3.13)
         volatile boolean ready;                   // onSubscribe returned: signals may flow
@@ -62,7 +73,8 @@ final class ChannelPublisher<T> implements Publisher<T> {
         volatile int wip;
         private volatile IllegalArgumentException badRequest;
         private boolean done;                     // drain owner only
-        volatile ChannelCore.ReceiveWaiter waiter; // this subscription's entry in the receive queue, if any
+        /** Items it may still take in its current turn at the head of the receive queue (drain owner only). */
+        int turn;
 
         Sub(ChannelCore core, Subscriber<? super T> actual) {
             this.core = core;
@@ -71,6 +83,21 @@ final class ChannelPublisher<T> implements Publisher<T> {
 
         long requested() {
             return done || cancelled ? 0L : requested;
+        }
+
+        @Override
+        boolean isStanding() {
+            return true;
+        }
+
+        @Override
+        boolean coreClocked() {
+            return false;
+        }
+
+        @Override
+        void wake() {
+            drain();
         }
 
         @Override
@@ -123,43 +150,37 @@ final class ChannelPublisher<T> implements Publisher<T> {
                 IllegalArgumentException bad = badRequest;
                 if (bad != null) {
                     finish();
-                    a.onError(bad);
+                    try {
+                        a.onError(bad);
+                    } catch (Throwable t) {
+                        core.callbackFailed("onError", t);
+                    }
                     return;
                 }
-                Object item;
-                ChannelCore.ReceiveWaiter w = waiter;
-                if (w != null) {
-                    int s = w.state;
-                    if (s == ChannelCore.Waiter.WAITING) {
-                        break; // queued: the pump will hand us an item and call drain()
-                    }
-                    waiter = null;
-                    item = w.item;
-                    w.item = null;
-                    // s == CLOSED: item is null and pollFor below reports the end
-                } else {
-                    item = null;
-                }
-                if (item == null) {
-                    if (e == r) {
+                if (e == r) {
+                    if (e != 0L) {
+                        r = Demand.produced(REQUESTED, this, e);
+                        e = 0L;
+                    } else {
                         r = requested;
-                        if (e == r) {
-                            if (core.isEndForReceive()) {
-                                finish();
-                                signalEnd(a);
-                            }
-                            break;
+                    }
+                    if (r == 0L) {
+                        core.standDown(this); // no demand: give up our place in line until the next request
+                        if (core.isEndForReceive()) {
+                            finish();
+                            signalEnd(a);
                         }
-                    }
-                    item = core.pollFor(this);
-                    if (item == null) {
-                        continue; // queued; re-check `waiter` (the pump may already have served it)
-                    }
-                    if (item == ChannelCore.END) {
-                        finish();
-                        signalEnd(a);
                         return;
                     }
+                }
+                Object item = core.takeFor(this);
+                if (item == null) {
+                    break; // standing in line: woken when items arrive and we are the head
+                }
+                if (item == ChannelCore.END) {
+                    finish();
+                    signalEnd(a);
+                    return;
                 }
                 if (cancelled) {
                     core.pushBack(item); // removed for us but no longer wanted: back to the head
@@ -176,10 +197,6 @@ final class ChannelPublisher<T> implements Publisher<T> {
                     return;
                 }
                 e++;
-                if (e == r) {
-                    r = Demand.produced(REQUESTED, this, e);
-                    e = 0L;
-                }
             }
             if (e != 0L) {
                 Demand.produced(REQUESTED, this, e);
@@ -187,26 +204,27 @@ final class ChannelPublisher<T> implements Publisher<T> {
         }
 
         private void signalEnd(Subscriber<? super T> a) {
-            if (core.endIsCompletion()) {
-                a.onComplete();
-            } else if (core.mode == ChannelCore.FAILED) {
-                a.onError(core.failure());
-            } else {
-                a.onError(core.endException());
+            try {
+                if (core.endIsCompletion()) {
+                    a.onComplete();
+                } else if (core.mode == ChannelCore.FAILED) {
+                    a.onError(core.failure());
+                } else {
+                    a.onError(core.endException());
+                }
+            } catch (Throwable t) {
+                core.callbackFailed("onComplete/onError", t); // rule 2.13; nothing more will be signalled
             }
         }
 
-        /* Terminal for this subscription: leave the channel, give back a handed item, drop the subscriber. */
+        /* Terminal for this subscription: leave the channel and drop the subscriber. */
         private void finish() {
             done = true;
             cleanup();
         }
 
         private void cleanup() {
-            Object handed = core.unregister(this);
-            if (handed != null) {
-                core.pushBack(handed);
-            }
+            core.unregister(this);
             actual = null;
         }
 

@@ -12,7 +12,11 @@ import org.reactivestreams.Publisher;
  *
  * <p>All methods are thread-safe. Every consumer, of whatever kind (blocking {@code receive}, an iterator, a
  * Publisher subscription), <em>competes</em> for items: each item goes to exactly one of them. Blocked receivers and
- * subscriptions with unmet demand wait in one FIFO queue and are served in arrival order.
+ * subscriptions with unmet demand wait in one FIFO queue and are served in arrival order. A subscription is served per
+ * unit of its demand with a bounded quota: while it is first in line it takes up to {@code capacity} items in a row
+ * (as many as it requested and the buffer holds), then goes to the back of the line if anybody else waits; a
+ * subscription whose demand is used up leaves the line and rejoins it at the back with its next {@code request(n)}.
+ * So a blocked receiver waits behind a subscription for at most {@code capacity} items.
  *
  * <pre>{@code
  * ChannelReceiver<String> in = channel.receiver();
@@ -48,7 +52,8 @@ public interface ChannelReceiver<T> {
     /**
      * Takes an item, waiting at most {@code timeout}.
      *
-     * @param timeout the longest wait; zero or negative means do not wait
+     * @param timeout the longest wait; zero or negative means do not wait (and is allowed on any thread, a Reactor
+     *        non-blocking one included)
      * @return the item, or {@code null} on timeout
      * @throws InterruptedException if interrupted while waiting (no item is lost)
      * @throws ChannelClosedException at the end of the channel, as {@link #receive()}

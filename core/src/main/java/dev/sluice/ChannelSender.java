@@ -42,7 +42,8 @@ public interface ChannelSender<T> extends AutoCloseable {
      *
      * @param item the item
      * @throws InterruptedException if interrupted before the item was accepted (the item was not enqueued)
-     * @throws ChannelClosedException if the channel closed before the item was accepted
+     * @throws ChannelClosedException if the channel closed before the item was accepted; a closed channel wins over a
+     *         pending interrupt (which stays set)
      * @throws NullPointerException if {@code item} is {@code null}
      * @throws IllegalStateException if a {@link BlockingGuard} forbids blocking on this thread
      */
@@ -52,7 +53,8 @@ public interface ChannelSender<T> extends AutoCloseable {
      * Sends an item, waiting at most {@code timeout} for a free slot.
      *
      * @param item the item
-     * @param timeout the longest wait; zero or negative means do not wait
+     * @param timeout the longest wait; zero or negative means do not wait (and is allowed on any thread, a Reactor
+     *        non-blocking one included)
      * @return {@code true} if accepted, {@code false} on timeout (the item was not enqueued)
      * @throws InterruptedException if interrupted before the item was accepted (the item was not enqueued)
      * @throws ChannelClosedException if the channel closed before the item was accepted

@@ -19,12 +19,20 @@ package dev.sluice;
  * @param received items delivered to consumers since creation
  * @param undelivered items passed to the undelivered handler since creation
  * @param peakSize the highest occupancy observed (equals {@code capacity} once a sender found the buffer full;
- *        otherwise sampled by senders every few items and by each {@code stats()} call)
- * @param senderBlockedNanos total time senders spent waiting in the send queue for a slot (blocked {@code send}
- *        calls, pending {@code sendAsync} futures, upstream items and upstream demand), in nanoseconds: the
- *        backpressure the channel applied
+ *        otherwise sampled by each {@code stats()} call: the fast paths do not track it)
+ * @param senderBlockedNanos the time senders spent waiting for a slot, <em>summed over all senders</em> (blocked
+ *        {@code send} calls from their first attempt that met a full buffer, pending {@code sendAsync} futures,
+ *        upstream items and upstream demand), in nanoseconds: ten senders blocked for one second add ten seconds.
+ *        For elapsed time use {@code senderBlockedWallNanos}
  * @param callbackFailures exceptions thrown by user callbacks ({@code onNext}, the undelivered handler) that were
  *        logged and absorbed
+ * @param senderBlockedWallNanos the wall-clock time during which at least one sender was waiting for a slot, in
+ *        nanoseconds (never more than the channel's age): how long the channel's backpressure held its producers up
+ * @param receiverStarvedNanos the time blocking receivers ({@code receive} calls, iterators' {@code hasNext}) spent
+ *        waiting for an item, summed over all of them, in nanoseconds (subscriptions of the Publisher views are not
+ *        counted: their outstanding demand is {@code outstandingDemand})
+ * @param receiverStarvedWallNanos the wall-clock time during which at least one blocking receiver was waiting for an
+ *        item, in nanoseconds: how long the channel kept its consumers idle
  */
 public record ChannelStats(
         int capacity,
@@ -38,5 +46,8 @@ public record ChannelStats(
         long undelivered,
         int peakSize,
         long senderBlockedNanos,
-        long callbackFailures) {
+        long callbackFailures,
+        long senderBlockedWallNanos,
+        long receiverStarvedNanos,
+        long receiverStarvedWallNanos) {
 }

@@ -12,41 +12,94 @@ import org.reactivestreams.Subscription;
  *
  * Overview of implementation
  *
- * Demand follows free capacity. `outstanding` counts items requested from upstream and not yet received; `pending`
- * counts upstream items that met a full buffer and wait in the channel's send FIFO (like blocked senders: they are
- * admitted in arrival order, behind senders that came first). requestMore() asks upstream for
- *     free = capacity - size - outstanding - pending
- * when that is positive (in batches of at least a quarter of the capacity while items are still in flight, at once
- * when nothing is). When it is not, and nothing is in flight, the subscriber queues a demand waiter in the send FIFO
- * and asks again when a slot frees (onCapacity). When that turn comes the channel reserves the slot for this
- * upstream (`reservations`): the subscriber requests exactly the reserved slots, and the item that arrives takes
- * one, so an upstream keeps its FIFO place among blocked senders although its item did not exist when its turn came.
- * So upstream never has more than `capacity` items outstanding, and items outside the buffer are bounded by that
- * demand.
+ * Demand follows free capacity. `requested` is the total asked of the upstream (written only by the owner of the
+ * requestMore loop), `received` the total it sent (written only by onNext, whose calls are serial: rule 1.3);
+ * outstanding = requested - received. `pending` counts upstream items that met a full buffer and wait in the
+ * channel's send FIFO (like blocked senders: admitted in arrival order, behind senders that came first). So the
+ * per-item path is one release store, one volatile read and the channel's lock-free admission; the free capacity is
+ * looked at only when the outstanding demand ran low (a quarter of the capacity left), and more is requested in
+ * batches: at least a quarter of the capacity at a time, as Reactor's limit-based replenishment does.
+ *
+ * When nothing is in flight and too little is free (or senders wait ahead of us), the subscriber queues its demand
+ * waiter in the send FIFO: when that turn comes the channel reserves the free slots for this upstream
+ * (`granted` - `used` here, ChannelCore.reserved there), the subscriber requests exactly those, and each arriving item
+ * takes one (ChannelCore.admitReserved, lock-free: `used` has one writer, onNext), so an upstream keeps its FIFO place
+ * among blocked senders although its items did not exist when its turn came. The channel's count of reserved slots is
+ * brought down once per run, when the last reserved slot is used (ChannelCore.releaseReserved): until then it also
+ * counts the slots already filled, which only makes other senders wait a little longer, never overfills the buffer. Upstream never has more than `capacity` items outstanding, and items outside the
+ * buffer are bounded by that demand.
+ *
+ * Completion. An upstream's onComplete/onError ends the channel only after its own items still waiting in the send
+ * FIFO were admitted (or refused because the channel ended otherwise): `endWhenAdmitted` is set first, and whoever
+ * then sees pending == 0 (onComplete itself, or the wake-up of the last admitted item) ends the channel, once.
  *
  * requestMore() runs under its own WIP counter, because it is called from onNext (upstream's thread) and from the
- * channel's pump (the thread that freed a slot); `outstanding` and `pending` are atomics for the same reason.
+ * channel's wake-ups (the thread that freed a slot); `pending` is an atomic and `granted` is written only by the demand
+ * waiter's wake-up (one at a time: the waiter is queued again only after it) for the same reason.
  *
  * Protocol checks: onSubscribe(null), onNext(null), onError(null) throw NPE (rule 2.13); a second onSubscribe is
- * cancelled (rule 2.5); an onNext beyond the requested amount fails the channel with IllegalStateException and
- * cancels upstream; its item goes to the undelivered handler with REJECTED, as does any item that arrives after the
- * channel closed.
+ * cancelled (rule 2.5) and logged; an onNext beyond the requested amount fails the channel with IllegalStateException
+ * and cancels upstream; its item goes to the undelivered handler with REJECTED, as does any item that arrives after
+ * the channel closed.
  */
-final class ChannelSubscriber<T> implements Subscriber<T> {
+final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
     private final ChannelCore core;
-    private final long batch;
+    /** Request at least this many at a time while items are in flight. */
+    private final int batch;
     private volatile Subscription upstream;
-    private volatile long outstanding;
+    /** Total requested from upstream; written by the requestMore owner only. */
+    private volatile long requested;
+    /** Total received from upstream; written by onNext only. */
+    private volatile long received;
     private volatile int pending;
+    /** Slots the channel reserved for this upstream so far; written only by the demand waiter's wake-up. */
+    private volatile long granted;
+    /** Reserved slots filled so far; written only by onNext. */
+    private volatile long used;
+    /** `used` when the channel was last told how many reserved slots were filled; written by onNext or end(). */
+    private long reported;
     private volatile int wip;
     private volatile boolean done;
     private volatile boolean demandQueued;
-    /** Slots the channel reserved for this upstream (FIFO turn granted); written by ChannelCore under its lock. */
-    volatile int reservations;
+    /** Set by onComplete/onError while own items still wait in the send FIFO: end the channel once they are in. */
+    private volatile Throwable endWhenAdmitted;
+    private volatile int ended;
+
+    /** This upstream's wish for capacity, queued in the send FIFO (reused). */
+    private final Waiter demandWaiter = new Waiter() {
+        @Override
+        void wake() {
+            if (state == DONE) {
+                ChannelSubscriber.this.granted += granted; // one writer: this wake-up
+                demandQueued = false;
+                requestMore();
+            } else {
+                demandQueued = false;
+                onChannelClosed();
+            }
+        }
+
+        @Override
+        int slotsWanted() {
+            return core.capacity;
+        }
+    };
+
+    /** Woken when the channel closes: stop the upstream. */
+    private final Waiter closed = new Waiter() {
+        @Override
+        void wake() {
+            onChannelClosed();
+        }
+    };
+
+    private static final Throwable COMPLETE = new Throwable("complete", null, false, false) {
+        private static final long serialVersionUID = 1L;
+    };
 
     ChannelSubscriber(ChannelCore core) {
         this.core = core;
-        this.batch = Math.max(1, core.capacity / 4);
+        this.batch = Math.max(1, core.capacity >> 2);
     }
 
     @Override
@@ -54,11 +107,16 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
         Objects.requireNonNull(s, "subscription"); // rule 2.13
         if (!UPSTREAM.compareAndSet(this, null, s)) {
             s.cancel(); // rule 2.5
+            ChannelCore.LOGGER.log(System.Logger.Level.INFO, "asSubscriber(): a second onSubscribe was cancelled "
+                    + "(Reactive Streams rule 2.5: one asSubscriber() serves one upstream; call asSubscriber() again "
+                    + "for another)");
             return;
         }
         if (!core.registerUpstream(this)) {
             done = true;
             s.cancel();
+            ChannelCore.LOGGER.log(System.Logger.Level.INFO, "asSubscriber(): the upstream was cancelled at once: the "
+                    + "channel no longer accepts items (" + core.state() + ")");
             return;
         }
         requestMore();
@@ -71,8 +129,8 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
             core.undeliver(item, UndeliveredReason.REJECTED, false);
             return;
         }
-        if ((long) OUTSTANDING.getAndAdd(this, -1L) <= 0L) {
-            OUTSTANDING.getAndAdd(this, 1L);
+        long got = received + 1;
+        if (got > requested) {
             done = true;
             cancelUpstream();
             core.undeliver(item, UndeliveredReason.REJECTED, false);
@@ -80,12 +138,28 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
                     "upstream Publisher sent more items than requested (Reactive Streams rule 1.1)"));
             return;
         }
-        switch (core.offerFromUpstream(item, this)) {
-            case ChannelCore.UPSTREAM_ACCEPTED:
-                requestMore();
+        RECEIVED.setRelease(this, got);
+        int r;
+        long usedNow = used;
+        if (granted > usedNow) {
+            USED.setRelease(this, ++usedNow);
+            boolean last = usedNow == granted;
+            r = core.admitReserved(item, this);
+            if (last) {
+                core.releaseReserved((int) (usedNow - reported)); // the run is complete: the slots count as the items
+                reported = usedNow;
+            }
+        } else {
+            r = core.admit(item, this, false);
+        }
+        switch (r) {
+            case ChannelCore.ACCEPTED:
+                if (requested - got <= batch && granted == used) {
+                    requestMore(); // demand runs low (and no reserved slot is left to fill): look at the capacity
+                }
                 break;
-            case ChannelCore.UPSTREAM_QUEUED:
-                break; // onQueuedItemAccepted or onQueuedItemRefused follows
+            case ChannelCore.QUEUED:
+                break; // the item waiter's wake-up follows
             default:
                 done = true;
                 cancelUpstream();
@@ -94,45 +168,79 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
         }
     }
 
+    /**
+     * A waiter for an item that met a full buffer: it waits in the send FIFO like a blocked sender. Called by the
+     * channel under its lock, only when the item must wait, so the common path allocates nothing.
+     */
+    @Override
+    public Waiter waiterFor(Object item) {
+        PENDING.getAndAdd(this, 1);
+        Waiter w = new Waiter() {
+            @Override
+            void wake() {
+                int left = (int) PENDING.getAndAdd(ChannelSubscriber.this, -1) - 1;
+                boolean admitted = state == DONE;
+                if (!admitted) {
+                    core.undeliver(this.item, UndeliveredReason.REJECTED, false);
+                    onChannelClosed();
+                }
+                if (left == 0 && endWhenAdmitted != null) {
+                    endChannel();
+                } else if (admitted) {
+                    requestMore();
+                }
+            }
+        };
+        w.item = item;
+        return w;
+    }
+
     @Override
     public void onError(Throwable t) {
         Objects.requireNonNull(t, "throwable"); // rule 2.13
-        if (!done) {
-            done = true;
-            core.unregisterUpstream(this);
-            core.fail(t);
-        }
+        end(t);
     }
 
     @Override
     public void onComplete() {
-        if (!done) {
-            done = true;
-            core.unregisterUpstream(this);
+        end(COMPLETE);
+    }
+
+    /* The upstream ended: end the channel once our items still waiting in the send FIFO are in. */
+    private void end(Throwable how) {
+        if (done) {
+            return;
+        }
+        done = true;
+        long usedNow = used;
+        long unused = Math.max(0L, granted - usedNow);
+        USED.setRelease(this, usedNow + unused); // no more items: what was reserved and not filled is given back too
+        core.releaseReserved((int) (usedNow + unused - reported));
+        reported = usedNow + unused;
+        endWhenAdmitted = how;
+        if (pending == 0) {
+            endChannel();
+        }
+    }
+
+    private void endChannel() {
+        if (!ENDED.compareAndSet(this, 0, 1)) {
+            return;
+        }
+        core.unregisterUpstream(this);
+        Throwable how = endWhenAdmitted;
+        if (how == COMPLETE) {
             core.close();
+        } else {
+            core.fail(how);
         }
     }
 
     /* ---- called by ChannelCore ---- */
 
-    void pendingIncrement() {
-        PENDING.getAndAdd(this, 1);
-    }
-
-    void onQueuedItemAccepted() {
-        PENDING.getAndAdd(this, -1);
-        requestMore();
-    }
-
-    void onQueuedItemRefused(Object item) {
-        PENDING.getAndAdd(this, -1);
-        core.undeliver(item, UndeliveredReason.REJECTED, false);
-        onChannelClosed();
-    }
-
-    void onCapacity() {
-        demandQueued = false;
-        requestMore();
+    /** The waiter the channel wakes when it closes while this upstream is registered. */
+    Waiter closedSignal() {
+        return closed;
     }
 
     void onChannelClosed() {
@@ -155,22 +263,24 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
         for (;;) {
             Subscription s = upstream;
             if (!done && s != null && !core.isClosedForSend()) {
-                long inFlight = outstanding + pending;
-                int granted = reservations;
-                long free = granted > 0
-                        ? granted - outstanding  // our turn came: ask exactly for the reserved slots
-                        : core.capacity - core.ring.size() - core.reserved - inFlight;
-                if (granted > 0) {
-                    if (free > 0) {
-                        OUTSTANDING.getAndAdd(this, free);
-                        s.request(free);
+                long outstanding = requested - received;
+                long reservations = granted - used;
+                if (reservations > 0) {
+                    if (reservations > outstanding) {
+                        request(s, reservations - outstanding); // our turn came: ask exactly for the reserved slots
                     }
-                } else if (free > 0 && (inFlight == 0 || free >= batch)) {
-                    OUTSTANDING.getAndAdd(this, free);
-                    s.request(free);
-                } else if (free <= 0 && inFlight == 0 && !demandQueued) {
-                    demandQueued = true;
-                    core.awaitCapacity(this);
+                } else if (!demandQueued) {
+                    long inFlight = outstanding + pending;
+                    long free = core.sendersAhead() ? 0 : core.freeCapacity() - inFlight;
+                    if (free >= batch || (free > 0 && free >= core.capacity - inFlight)) {
+                        request(s, free);
+                    } else if (inFlight == 0) {
+                        demandQueued = true; // wait in line for capacity (FIFO with blocked senders)
+                        if (!core.awaitCapacity(demandWaiter)) {
+                            demandQueued = false;
+                            onChannelClosed();
+                        }
+                    }
                 }
             }
             missed = (int) WIP.getAndAdd(this, -missed) - missed;
@@ -180,18 +290,31 @@ final class ChannelSubscriber<T> implements Subscriber<T> {
         }
     }
 
+    private void request(Subscription s, long n) {
+        requested += n; // written before request(n): the items it allows are checked against it
+        try {
+            s.request(n);
+        } catch (Throwable t) {
+            core.callbackFailed("the upstream's request(n)", t); // rule 2.13 on the upstream's side
+        }
+    }
+
     private static final VarHandle UPSTREAM;
-    private static final VarHandle OUTSTANDING;
+    private static final VarHandle RECEIVED;
     private static final VarHandle PENDING;
+    private static final VarHandle USED;
     private static final VarHandle WIP;
+    private static final VarHandle ENDED;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             UPSTREAM = l.findVarHandle(ChannelSubscriber.class, "upstream", Subscription.class);
-            OUTSTANDING = l.findVarHandle(ChannelSubscriber.class, "outstanding", long.class);
+            RECEIVED = l.findVarHandle(ChannelSubscriber.class, "received", long.class);
             PENDING = l.findVarHandle(ChannelSubscriber.class, "pending", int.class);
+            USED = l.findVarHandle(ChannelSubscriber.class, "used", long.class);
             WIP = l.findVarHandle(ChannelSubscriber.class, "wip", int.class);
+            ENDED = l.findVarHandle(ChannelSubscriber.class, "ended", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

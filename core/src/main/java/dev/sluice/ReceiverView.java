@@ -15,6 +15,10 @@ final class ReceiverView<T> implements ChannelReceiver<T> {
         this.channel = channel;
     }
 
+    Channel<T> channel() {
+        return channel;
+    }
+
     @Override
     public T tryReceive() {
         return channel.tryReceive();

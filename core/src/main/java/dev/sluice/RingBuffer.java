@@ -5,35 +5,45 @@ import java.lang.invoke.VarHandle;
 
 /*
  * A bounded multi-producer multi-consumer array queue (Vyukov's sequence-per-slot design, as in JCTools'
- * MpmcArrayQueue) with an exact capacity and a "closed" bit folded into the producer index. It never waits: the
- * waiting policy lives in ChannelCore.
+ * MpmcArrayQueue) with an exact capacity, a "closed" bit folded into the producer index and a "cancelled" bit folded
+ * into the consumer index. It never waits: the waiting policy lives in ChannelCore and SpinPolicy.
  *
  * Overview of implementation
  *
- * Slot i (of `capacity`) carries a sequence number that only grows. For a producer at index p (slot p % capacity)
- * the slot is free when seq == 2p; the producer claims p by CAS on the producer index, writes the element, then
- * publishes it with seq = 2p + 1 (release). A consumer at index c finds the element published when seq == 2c + 1,
- * claims c by CAS on the consumer index, reads and clears the element, then frees the slot for the producer one lap
- * ahead with seq = 2(c + capacity) (release). (Vyukov's original uses p and p + 1; doubling keeps "published for c"
- * and "free for the next lap" distinct even when the capacity is 1.) A producer that sees seq < 2p looks at a slot
- * still holding the element of the previous lap: the buffer is full unless a consumer is in the middle of freeing
- * it. A consumer that sees seq < 2c + 1 either finds the buffer empty (c equals the producer count) or a producer
- * that claimed c and has not published yet; then poll() waits the few instructions until it publishes, as JCTools'
- * poll() (not relaxedPoll()) does, so that a poll never misses an item whose offer already returned.
+ * Stamps. Slot s carries an int stamp that only grows (mod 2^32). For a producer at index p (slot p % capacity) the
+ * slot is free when stamp == 2p; the producer claims p by CAS on the producer index, writes the element (plain), then
+ * publishes it with stamp = 2p + 1 (release). A consumer at index c finds the element published when
+ * stamp == 2c + 1, claims c by CAS on the consumer index, reads and clears the element, then frees the slot for the
+ * producer one lap ahead with stamp = 2(c + capacity) (release). Doubling keeps "published for c" and "free for the
+ * next lap" distinct even at capacity 1. Stamps are ints (16 per cache line, against 8 longs) compared by signed
+ * difference, which is exact while a slot's stamp and the expected value are less than 2^31 apart: they are at most
+ * 2 * capacity apart, hence MAX_CAPACITY.
  *
- * The producer index word is (count << 1) | CLOSED. close() sets the bit atomically, so after it no producer can
- * claim an index: the final count of accepted items is fixed, and "closed and drained" is exactly
+ * Strict and relaxed. offer() and poll() are strict: a producer that sees a slot still holding the previous lap's
+ * element reports FULL only after reading the consumer index (a consumer may be between claiming and freeing that
+ * slot); a consumer that sees an unpublished slot reports empty only after reading the producer index, and otherwise
+ * waits the few instructions until the producer that claimed it publishes, so that a poll never misses an item whose
+ * offer already returned (JCTools poll(), not relaxedPoll()). The relaxed probes (hasItemAt, hasRoomAt) read one stamp
+ * and nothing else: a waiting side uses them to decide when to try again without pulling the other side's index line
+ * into its cache on every look. They never decide FULL/EMPTY and never allow a park (invariant I4 of ChannelCore).
+ *
+ * Runs. drain(sink, k) claims up to k items with one CAS on the consumer index: as many as the producer count says
+ * were claimed by producers, each of which publishes within a few instructions (the run version of poll()'s wait),
+ * then takes them in order. fill(items, k) claims up to k slots with one CAS on the producer index: as many as the
+ * consumer count says were claimed by consumers of the previous lap, each freed within a few instructions, and
+ * publishes them in order. (JCTools' MpmcArrayQueue.drain/fill claim runs the same way, with a look-ahead stamp.)
+ *
+ * Closing. The producer index word is (count << 1) | CLOSED. close() sets the bit atomically, so after it no
+ * producer can claim an index: the final count of accepted items is fixed, and "closed and drained" is exactly
  * consumerCount == producerCount. Items claimed before the close are still published and delivered. Likewise the
  * consumer index word is (count << 1) | CANCELLED: cancelConsumers() sets the bit, after which consumers' polls find
  * nothing (their CAS fails on the changed word) and only pollToDiscard() removes items, so every removal is
  * unambiguously before the cancel (deliver it) or after it (discard it).
  *
- * Capacity is exact (not rounded to a power of two): slot = index % capacity, or index & mask when the capacity is
- * a power of two.
- *
- * Memory: the hot indices sit on separate cache lines (class-hierarchy padding, as JCTools does), the sequence array
- * is a long[] accessed through an array VarHandle, elements are written plain and published by the release store of
- * the sequence, and read after the acquire load of the sequence.
+ * Memory. The two indices sit on cache lines of their own (class-hierarchy padding, as JCTools does). Both arrays
+ * have PAD unused slots at each end, so the array header (read by every bounds check) and whatever the allocator put
+ * next to the array share no line with a slot the other side writes. Capacity is exact (not rounded to a power of
+ * two): slot = index % capacity, or index & mask when the capacity is a power of two.
  */
 abstract class RingBufferPad0 {
     long p00, p01, p02, p03, p04, p05, p06, p07;
@@ -70,24 +80,34 @@ final class RingBuffer extends RingBufferPad2 {
     /** The cancelled bit of the consumer index word. */
     static final long CANCELLED_BIT = 1L;
 
+    /** The largest capacity whose stamps stay comparable by signed int difference (2 * capacity < 2^31). */
+    static final int MAX_CAPACITY = 1 << 29;
+
+    /** Unused slots at each end of both arrays: 64 bytes of int stamps, 64+ bytes of references. */
+    static final int PAD = 16;
+
     final int capacity;
     private final int mask;            // capacity - 1 when a power of two, else -1
-    private final Object[] elements;
-    private final long[] sequences;
+    private final Object[] elements;   // capacity + 2 * PAD
+    private final int[] stamps;        // capacity + 2 * PAD
 
     RingBuffer(int capacity) {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("capacity must be between 1 and " + MAX_CAPACITY + " but was "
+                    + capacity);
+        }
         this.capacity = capacity;
         this.mask = Integer.bitCount(capacity) == 1 ? capacity - 1 : -1;
-        this.elements = new Object[capacity];
-        this.sequences = new long[capacity];
+        this.elements = new Object[capacity + 2 * PAD];
+        this.stamps = new int[capacity + 2 * PAD];
         for (int i = 0; i < capacity; i++) {
-            sequences[i] = 2L * i;
+            stamps[PAD + i] = 2 * i;
         }
-        VarHandle.releaseFence(); // publish the initial sequences before the buffer is shared
+        VarHandle.releaseFence(); // publish the initial stamps before the buffer is shared
     }
 
     private int slot(long index) {
-        return mask >= 0 ? (int) (index & mask) : (int) (index % capacity);
+        return PAD + (mask >= 0 ? (int) (index & mask) : (int) (index % capacity));
     }
 
     /**
@@ -96,7 +116,7 @@ final class RingBuffer extends RingBufferPad2 {
      * @return OK, FULL, or CLOSED
      */
     int offer(Object e) {
-        final long[] sequences = this.sequences;
+        final int[] stamps = this.stamps;
         for (;;) {
             long word = producerIndexVolatile();
             if ((word & CLOSED_BIT) != 0) {
@@ -104,15 +124,15 @@ final class RingBuffer extends RingBufferPad2 {
             }
             long p = word >>> 1;
             int i = slot(p);
-            long seq = seqAcquire(sequences, i);
-            long free = p << 1;
-            if (seq == free) {
+            int free = (int) (p << 1);
+            int d = stampAcquire(stamps, i) - free;
+            if (d == 0) {
                 if (casProducerIndex(word, word + 2)) {
                     setElementPlain(i, e);
-                    setSeqRelease(sequences, i, free + 1);
+                    setStampRelease(stamps, i, free + 1);
                     return OK;
                 }
-            } else if (seq < free) {
+            } else if (d < 0) {
                 // The slot still holds the previous lap's element: full, unless a consumer is freeing it right now.
                 if (p - capacity >= consumerCount()) {
                     return FULL;
@@ -120,7 +140,42 @@ final class RingBuffer extends RingBufferPad2 {
                 // a consumer is between claiming and freeing this slot: a few instructions; retry (no
                 // Thread.onSpinWait here: this runs on non-blocking threads, where BlockHound reports it)
             }
-            // seq > p: another producer claimed p; retry with a fresh index
+            // d > 0: another producer claimed p; retry with a fresh index
+        }
+    }
+
+    /**
+     * Offers up to {@code n} elements {@code items[from..from+n)} in order, as one run claimed with one CAS on the
+     * producer index: as many as the consumer count says are free. A slot of the run whose previous-lap element a
+     * consumer has claimed but not yet freed is waited for (a few instructions), as offer() does.
+     *
+     * @return how many were accepted (0 when full); -1 if closed
+     */
+    int fill(Object[] items, int from, int n) {
+        final int[] stamps = this.stamps;
+        for (;;) {
+            long word = producerIndexVolatile();
+            if ((word & CLOSED_BIT) != 0) {
+                return -1;
+            }
+            long p = word >>> 1;
+            int k = (int) Math.min(n, capacity - (p - consumerCount()));
+            if (k <= 0) {
+                return 0;
+            }
+            if (casProducerIndex(word, word + 2L * k)) {
+                for (int j = 0; j < k; j++) {
+                    long index = p + j;
+                    int i = slot(index);
+                    int free = (int) (index << 1);
+                    while (stampAcquire(stamps, i) != free) {
+                        // a consumer of the previous lap claimed this slot and is freeing it: a few instructions
+                    }
+                    setElementPlain(i, items[from + j]);
+                    setStampRelease(stamps, i, free + 1);
+                }
+                return k;
+            }
         }
     }
 
@@ -143,7 +198,7 @@ final class RingBuffer extends RingBufferPad2 {
     }
 
     private Object poll(boolean discarding) {
-        final long[] sequences = this.sequences;
+        final int[] stamps = this.stamps;
         for (;;) {
             long word = consumerIndexVolatile();
             if ((word & CANCELLED_BIT) != 0 && !discarding) {
@@ -151,25 +206,80 @@ final class RingBuffer extends RingBufferPad2 {
             }
             long c = word >>> 1;
             int i = slot(c);
-            long seq = seqAcquire(sequences, i);
-            long published = (c << 1) + 1;
-            if (seq == published) {
+            int published = (int) (c << 1) + 1;
+            int d = stampAcquire(stamps, i) - published;
+            if (d == 0) {
                 if (casConsumerIndex(word, word + 2)) {
-                    Object e = elementPlain(i);
-                    setElementPlain(i, null);
-                    setSeqRelease(sequences, i, (c + capacity) << 1);
-                    return e;
+                    return take(stamps, i, c);
                 }
-            } else if (seq < published) {
+            } else if (d < 0) {
                 if (c >= (producerIndexVolatile() >>> 1)) {
                     return null; // empty
                 }
                 // the producer of c claimed it and is publishing it (a few instructions): wait for it, so that poll
                 // is linearizable (an item a trySend reported is never missed); no Thread.onSpinWait, see offer
             }
-            // seq > published: another consumer took c; retry
+            // d > 0: another consumer took c; retry
         }
     }
+
+    /**
+     * Removes up to {@code max} elements in order into {@code sink[0..)}, as one run claimed with one CAS on the
+     * consumer index: as many as the producer count says were accepted. A slot of the run that its producer claimed
+     * but has not published yet is waited for (a few instructions), as poll() does. Nothing once consumers were
+     * cancelled.
+     *
+     * @return how many were removed
+     */
+    int drain(Object[] sink, int max) {
+        final int[] stamps = this.stamps;
+        for (;;) {
+            long word = consumerIndexVolatile();
+            if ((word & CANCELLED_BIT) != 0) {
+                return 0;
+            }
+            long c = word >>> 1;
+            int k = (int) Math.min(max, (producerIndexVolatile() >>> 1) - c);
+            if (k <= 0) {
+                return 0;
+            }
+            if (casConsumerIndex(word, word + 2L * k)) {
+                for (int j = 0; j < k; j++) {
+                    long index = c + j;
+                    int i = slot(index);
+                    int published = (int) (index << 1) + 1;
+                    while (stampAcquire(stamps, i) != published) {
+                        // claimed by a producer that is publishing it: a few instructions
+                    }
+                    sink[j] = take(stamps, i, index);
+                }
+                return k;
+            }
+        }
+    }
+
+    private Object take(int[] stamps, int i, long c) {
+        Object e = elementPlain(i);
+        setElementPlain(i, null);
+        setStampRelease(stamps, i, (int) ((c + capacity) << 1));
+        return e;
+    }
+
+    /* ---- relaxed probes: one stamp read, never a decision (see Overview) ---- */
+
+    /** True if the item of consumer index {@code c} looks published. */
+    boolean hasItemAt(long c) {
+        int i = slot(c);
+        return stampAcquire(stamps, i) == (int) (c << 1) + 1;
+    }
+
+    /** True if the slot of producer index {@code p} looks free for its producer. */
+    boolean hasRoomAt(long p) {
+        int i = slot(p);
+        return stampAcquire(stamps, i) == (int) (p << 1);
+    }
+
+    /* ---- lifecycle and counts ---- */
 
     /** Sets the closed bit; returns true if this call set it. */
     boolean close() {
@@ -185,6 +295,7 @@ final class RingBuffer extends RingBufferPad2 {
         return producerIndexVolatile() >>> 1;
     }
 
+    /** Items removed so far (claimed indices, including ones still being taken). */
     long consumerCount() {
         return consumerIndexVolatile() >>> 1;
     }
@@ -197,7 +308,10 @@ final class RingBuffer extends RingBufferPad2 {
         CONSUMER_INDEX.getAndBitwiseOr(this, CANCELLED_BIT);
     }
 
-    /** Items claimed and not yet removed; exact at quiescence, never negative, never above capacity. */
+    /**
+     * Items claimed and not yet removed: a consistent snapshot (the consumer count read twice around the producer
+     * count), never negative, never above capacity.
+     */
     int size() {
         for (;;) {
             long before = consumerCount();
@@ -236,12 +350,12 @@ final class RingBuffer extends RingBufferPad2 {
         return CONSUMER_INDEX.compareAndSet(this, expect, update);
     }
 
-    private static long seqAcquire(long[] sequences, int i) {
-        return (long) SEQUENCES.getAcquire(sequences, i);
+    private static int stampAcquire(int[] stamps, int i) {
+        return (int) STAMPS.getAcquire(stamps, i);
     }
 
-    private static void setSeqRelease(long[] sequences, int i, long value) {
-        SEQUENCES.setRelease(sequences, i, value);
+    private static void setStampRelease(int[] stamps, int i, int value) {
+        STAMPS.setRelease(stamps, i, value);
     }
 
     private Object elementPlain(int i) {
@@ -254,7 +368,7 @@ final class RingBuffer extends RingBufferPad2 {
 
     private static final VarHandle PRODUCER_INDEX;
     private static final VarHandle CONSUMER_INDEX;
-    private static final VarHandle SEQUENCES = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle STAMPS = MethodHandles.arrayElementVarHandle(int[].class);
 
     static {
         try {

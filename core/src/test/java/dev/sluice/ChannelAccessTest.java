@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import dev.sluice.internal.ChannelAccess;
 
 /** The qualified-export hooks that the RSocket bridge uses to give items back to a channel. */
+@SuppressWarnings("unchecked")
 class ChannelAccessTest {
 
     @Test
@@ -64,7 +65,58 @@ class ChannelAccessTest {
             @Override
             public void undeliver(Channel<?> channel, Object item, UndeliveredReason reason) {
             }
+
+            @Override
+            public ChannelState state(ChannelReceiver<?> receiver) {
+                return null;
+            }
+
+            @Override
+            public void endIteration(ChannelIterator<?> iterator) {
+            }
         }));
+    }
+
+    @Test
+    void state_seesThroughTheReceiverView_andIsNullForForeignReceivers() {
+        Channel<String> ch = Channel.bounded(1);
+        assertEquals(ChannelState.OPEN, ChannelAccess.state(ch.receiver()));
+        ch.cancel();
+        assertEquals(ChannelState.CANCELLED, ChannelAccess.state(ch.receiver()));
+        assertEquals(ChannelState.CANCELLED, ChannelAccess.state(ch));
+        ChannelReceiver<String> foreign = (ChannelReceiver<String>) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {ChannelReceiver.class}, (proxy, method, args) -> null);
+        assertEquals(null, ChannelAccess.state(foreign));
+    }
+
+    @Test
+    void endIteration_keepsAReservedItemForNext_thenEnds() throws InterruptedException {
+        Channel<String> ch = Channel.bounded(4);
+        ch.send("a");
+        ch.send("b");
+        ChannelIterator<String> it = ch.iterator();
+        assertEquals(true, it.hasNext());
+        ChannelAccess.endIteration(it);
+        assertEquals(true, it.hasNext(), "the reserved item is still there");
+        assertEquals("a", it.next());
+        assertEquals(false, it.hasNext());
+        assertEquals("b", ch.tryReceive(), "the iterator took nothing more");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void endIteration_wakesABlockedHasNext_whichReturnsFalse() throws Exception {
+        Channel<String> ch = Channel.bounded(4);
+        ChannelIterator<String> it = ch.iterator();
+        java.util.concurrent.CompletableFuture<Boolean> blocked =
+                java.util.concurrent.CompletableFuture.supplyAsync(it::hasNext);
+        while (ch.stats().waitingReceivers() == 0) {
+            Thread.onSpinWait();
+        }
+        ChannelAccess.endIteration(it);
+        assertEquals(false, blocked.get());
+        ch.send("x");
+        assertEquals("x", ch.tryReceive());
     }
 
     @Test

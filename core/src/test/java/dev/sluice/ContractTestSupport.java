@@ -157,7 +157,7 @@ final class ContractTestSupport {
         private volatile boolean interruptedAtEnd;
 
         private Forked(String name, Call<T> call) {
-            this.thread = new Thread(() -> {
+            this.thread = forkedThreads.newThread(name, () -> {
                 try {
                     value = call.call();
                 } catch (Throwable t) {
@@ -166,8 +166,7 @@ final class ContractTestSupport {
                     interruptedAtEnd = Thread.currentThread().isInterrupted();
                     done.countDown();
                 }
-            }, name);
-            thread.setDaemon(true);
+            });
         }
 
         Thread thread() {
@@ -195,6 +194,31 @@ final class ContractTestSupport {
         boolean interruptStatusAtEnd() {
             return interruptedAtEnd;
         }
+    }
+
+    /** Makes the (unstarted) thread of a forked call. */
+    @FunctionalInterface
+    interface ForkedThreads {
+        Thread newThread(String name, Runnable body);
+    }
+
+    /** Daemon platform threads: the default. */
+    static final ForkedThreads PLATFORM_THREADS = (name, body) -> {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        return t;
+    };
+
+    /*
+     * The kind of thread fork() starts. A configuration that runs the contract on virtual threads (test-jdk21)
+     * switches it in @BeforeAll and back in @AfterAll; test classes run one after another (no parallel execution is
+     * configured), so the switch never leaks into another class.
+     */
+    private static volatile ForkedThreads forkedThreads = PLATFORM_THREADS;
+
+    /** Sets the kind of thread that fork() starts; {@link #PLATFORM_THREADS} restores the default. */
+    static void forkOn(ForkedThreads threads) {
+        forkedThreads = java.util.Objects.requireNonNull(threads, "threads");
     }
 
     static <T> Forked<T> fork(String name, Call<T> call) {

@@ -4,12 +4,16 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.sluice.Channel;
+import dev.sluice.ChannelIterator;
+import dev.sluice.ChannelReceiver;
+import dev.sluice.ChannelState;
 import dev.sluice.UndeliveredReason;
 
 /**
  * Not part of Sluice's API: operations on a channel's buffer that Sluice's own modules need and users must not call.
  *
- * <p>The package is exported only to {@code dev.sluice.rsocket} (a qualified export in {@code module-info}), so a
+ * <p>The package is exported only to {@code dev.sluice.rsocket} and {@code dev.sluice.reactor} (a qualified export in
+ * {@code module-info}), so a
  * bridge that takes an item out of a channel and cannot deliver it (a remote consumer that vanished before it
  * acknowledged the item) puts it back at the head of that same channel instead of keeping a second buffer of its
  * own: the item counts against the capacity and in {@link Channel#stats()}, and local consumers see it too.
@@ -38,6 +42,21 @@ public final class ChannelAccess {
          * @param reason why it will never be delivered
          */
         void undeliver(Channel<?> channel, Object item, UndeliveredReason reason);
+
+        /**
+         * The state of the channel behind a receiver view.
+         *
+         * @param receiver a channel or one of its views
+         * @return its channel's state, or {@code null} if it is not a view of a local channel
+         */
+        ChannelState state(ChannelReceiver<?> receiver);
+
+        /**
+         * Ends an iteration from another thread: see {@link ChannelAccess#endIteration}.
+         *
+         * @param iterator the iterator
+         */
+        void endIteration(ChannelIterator<?> iterator);
     }
 
     private static final AtomicReference<Operations> OPERATIONS = new AtomicReference<>();
@@ -86,6 +105,34 @@ public final class ChannelAccess {
         Objects.requireNonNull(item, "item");
         Objects.requireNonNull(reason, "reason");
         operations().undeliver(channel, item, reason);
+    }
+
+    /**
+     * The state of the channel behind a receiver, for views that were handed only a {@link ChannelReceiver}.
+     *
+     * @param receiver a channel, its {@code receiver()} view, or another implementation
+     * @return the channel's state, or {@code null} if {@code receiver} is not a view of a local channel
+     * @throws NullPointerException if {@code receiver} is {@code null}
+     */
+    public static ChannelState state(ChannelReceiver<?> receiver) {
+        Objects.requireNonNull(receiver, "receiver");
+        return operations().state(receiver);
+    }
+
+    /**
+     * Ends a blocking iteration from another thread, so that the iterating thread sees the end once, normally: a
+     * blocked {@code hasNext()} returns {@code false}, an item that {@code hasNext()} already reserved is still returned
+     * by {@code next()}, and {@code hasNext()} is {@code false} after that. (Unlike {@code close()}, which gives a
+     * reserved item back to the channel, so that a {@code next()} after a {@code true hasNext()} would fail.) The
+     * Reactor bridge's blocking stage uses it when the downstream cancels. Iterators of other implementations are
+     * closed.
+     *
+     * @param iterator an iterator of a channel
+     * @throws NullPointerException if {@code iterator} is {@code null}
+     */
+    public static void endIteration(ChannelIterator<?> iterator) {
+        Objects.requireNonNull(iterator, "iterator");
+        operations().endIteration(iterator);
     }
 
     private static Operations operations() {

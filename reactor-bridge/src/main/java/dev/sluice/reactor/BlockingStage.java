@@ -11,8 +11,11 @@ import dev.sluice.ChannelSender;
  * completes ({@code hasNext()} returns {@code false}) or fails ({@code hasNext()}/{@code next()} throw a
  * {@link dev.sluice.ChannelClosedException} whose cause is the upstream error). {@code out.send} blocks while the
  * downstream subscriber has not asked for more. When {@code run} returns, {@code out} is closed for you; when it
- * throws, the downstream subscriber receives the exception. After the downstream subscriber cancels, {@code in} ends,
- * {@code out.send} throws {@link dev.sluice.ChannelClosedException} and the thread is interrupted.
+ * throws, the downstream subscriber receives the exception. After the downstream subscriber cancels, {@code in} ends
+ * ({@code hasNext()} returns {@code false}; an item it already reserved is still returned by {@code next()}),
+ * {@code out.send} throws {@link dev.sluice.ChannelClosedException} (even if the thread is interrupted: a closed
+ * channel wins over the interrupt), and the thread is then interrupted, for whatever else it blocks in; what the
+ * stage throws after that is dropped. One signal per situation, whatever the timing.
  *
  * <pre>{@code
  * BlockingStage<Path, Checksum> stage = (in, out) -> {

@@ -12,6 +12,7 @@ import dev.sluice.Channel;
 import dev.sluice.ChannelClosedException;
 import dev.sluice.ChannelIterator;
 import dev.sluice.UndeliveredHandler;
+import dev.sluice.internal.ChannelAccess;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
@@ -37,9 +38,11 @@ import reactor.util.context.Context;
  *    unread input is discarded (in.cancel()).
  *  - the stage throws t: out.fail(t) (the downstream gets t after the items already sent), upstream cancelled, input
  *    discarded.
- *  - downstream cancel: upstream cancelled, in.cancel() (the stage's iterator ends), out.cancel() (out.send throws
- *    ChannelClosedException), then the stage thread is interrupted if it is still running; what it throws after
- *    that is expected and dropped (anything unexpected goes to Operators.onErrorDropped).
+ *  - downstream cancel: upstream cancelled, the stage's iterator closed first (so in.hasNext() returns false: `in`
+ *    ends, one signal, never an exception), then in.cancel() (unread input to the discard hook), out.cancel()
+ *    (out.send throws ChannelClosedException: a closed channel wins over the interrupt that follows), then the stage
+ *    thread is interrupted if it is still running, for whatever else it blocks in; what it throws after that is
+ *    expected and dropped (anything unexpected goes to Operators.onErrorDropped).
  * Both channels hand what they hold at the end to Reactor's discard hook with the subscriber's Context, so nothing
  * leaks silently.
  *
@@ -124,6 +127,9 @@ final class BlockingStageFlux<T, R> extends Flux<R> implements Scannable {
         /** The thread running the stage; written before state moves NEW -> RUNNING. */
         volatile Thread runner;
 
+        /** The stage's iterator over `in`; written before state moves NEW -> RUNNING, closed first by cancel(). */
+        volatile ChannelIterator<T> iterator;
+
         volatile int state;
         static final AtomicIntegerFieldUpdater<StageRun> STATE =
                 AtomicIntegerFieldUpdater.newUpdater(StageRun.class, "state");
@@ -161,14 +167,19 @@ final class BlockingStageFlux<T, R> extends Flux<R> implements Scannable {
         @Override
         public void run() {
             runner = Thread.currentThread();
+            ChannelIterator<T> it = in == null ? null : in.iterator();
+            iterator = it;
             if (!STATE.compareAndSet(this, NEW, RUNNING)) {
                 runner = null; // cancelled before we started; cancel() already released everything
+                if (it != null) {
+                    it.close();
+                }
                 return;
             }
             Throwable failure = null;
             try {
-                if (in != null) {
-                    try (ChannelIterator<T> it = in.iterator()) {
+                if (it != null) {
+                    try (it) {
                         parent.stage.run(it, out.sender());
                     }
                 } else {
@@ -238,14 +249,18 @@ final class BlockingStageFlux<T, R> extends Flux<R> implements Scannable {
             if (upstream != null) {
                 upstream.cancel();
             }
+            boolean early = STATE.compareAndSet(this, NEW, CANCELLED_EARLY);
+            boolean interrupt = !early && STATE.compareAndSet(this, RUNNING, INTERRUPTING);
+            // the runner publishes `iterator` before NEW -> RUNNING, so it is visible here unless the stage never runs
+            ChannelIterator<T> it = iterator;
+            if (it != null) {
+                ChannelAccess.endIteration(it); // first: the stage's hasNext() returns false ("in ends"), never throws
+            }
             if (in != null) {
                 in.cancel();
             }
             out.cancel();
-            if (STATE.compareAndSet(this, NEW, CANCELLED_EARLY)) {
-                return;
-            }
-            if (STATE.compareAndSet(this, RUNNING, INTERRUPTING)) {
+            if (interrupt) {
                 try {
                     Thread t = runner;
                     if (t != null) {

@@ -6,9 +6,9 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 import org.reactivestreams.Subscription;
 
-import dev.sluice.Channel;
 import dev.sluice.ChannelReceiver;
 import dev.sluice.ChannelState;
+import dev.sluice.internal.ChannelAccess;
 import reactor.core.CoreSubscriber;
 import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
@@ -49,7 +49,7 @@ final class ChannelFlux<T> extends Flux<T> implements Scannable {
             return receiver.stats().outstandingDemand();
         }
         if (key == Attr.CANCELLED) {
-            return receiver instanceof Channel && ((Channel<?>) receiver).state() == ChannelState.CANCELLED;
+            return ChannelAccess.state(receiver) == ChannelState.CANCELLED;
         }
         return scanReceiver(receiver, key);
     }
@@ -82,7 +82,8 @@ final class ChannelFlux<T> extends Flux<T> implements Scannable {
 
     /*
      * Threads: onSubscribe/onNext/onError/onComplete come from the core (serialized, on the thread that sent the item
-     * or called request); request and cancel come from the downstream, any thread. `requested` is only bookkeeping
+     * or called request); request and cancel come from the downstream, any thread. `requested` (all requests so far,
+     * capped) and `emitted` (written only by onNext, whose calls are serial) are only bookkeeping
      * for Scannable; the real demand lives in the core's subscription.
      */
     @SuppressWarnings("rawtypes")
@@ -96,6 +97,8 @@ final class ChannelFlux<T> extends Flux<T> implements Scannable {
         volatile long requested;
         static final AtomicLongFieldUpdater<ChannelFluxSubscriber> REQUESTED =
                 AtomicLongFieldUpdater.newUpdater(ChannelFluxSubscriber.class, "requested");
+        /** Items passed to onNext; plain: only onNext writes it (no atomic per item), Scannable reads it racily. */
+        long emitted;
 
         /** Bit set of {@link #CANCELLED} and {@link #DONE}. */
         volatile int state;
@@ -132,9 +135,7 @@ final class ChannelFlux<T> extends Flux<T> implements Scannable {
                 Operators.onDiscard(t, actual.currentContext());
                 return;
             }
-            if (requested != Long.MAX_VALUE) {
-                REQUESTED.decrementAndGet(this);
-            }
+            emitted++;
             actual.onNext(t);
         }
 
@@ -200,7 +201,8 @@ final class ChannelFlux<T> extends Flux<T> implements Scannable {
                 return receiver.stats().capacity();
             }
             if (key == Attr.REQUESTED_FROM_DOWNSTREAM) {
-                return requested;
+                long r = requested;
+                return r == Long.MAX_VALUE ? r : Math.max(0L, r - emitted);
             }
             if (key == Attr.TERMINATED) {
                 return (state & DONE) != 0;

@@ -16,13 +16,11 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * {@link java.util.concurrent.locks.ReentrantLock} held only for a few field writes, never while user code runs.
  * Under contention {@code lock()} may park for the length of such a section, which BlockHound would report from the
  * non-blocking calls that the Flux/Mono views make on Reactor's non-blocking threads ({@code trySend},
- * {@code sendAsync}, {@code pollFor} of {@code request(n)}, {@code cancel}, ...). So the core methods that take the
- * lock and never wait otherwise are allowed, by name ({@link #LOCKING_CORE_METHODS}). Allowances are dynamically
- * scoped, and those methods run user code after releasing the lock (waking subscriptions, completing futures,
- * calling the undelivered handler), so the two methods through which they do, {@code signal} and
- * {@code undeliver}, are disallowed again: a blocking call in an {@code onNext}, a future callback or a discard hook
- * is still reported. The blocking methods ({@code send}, {@code awaitItem} behind {@code receive} and the blocking
- * iterator) are not allowed: their waits are real blocking calls and BlockHound reports them.
+ * {@code sendAsync}, a subscription's {@code request(n)}, {@code cancel}, ...). Every acquisition of that lock goes
+ * through one method, {@code ChannelCore.acquire()}, and only that method is allowed ({@link #LOCKING_CORE_METHODS}):
+ * nothing else runs inside it, so user code (wake-ups of subscriptions, future callbacks, the undelivered handler)
+ * and the real waits of the blocking methods ({@code send}, {@code receive}, the blocking iterator) are still
+ * reported.
  */
 public final class SluiceBlockHoundIntegration implements BlockHoundIntegration {
 
@@ -38,18 +36,8 @@ public final class SluiceBlockHoundIntegration implements BlockHoundIntegration 
         for (String method : LOCKING_CORE_METHODS) {
             builder.allowBlockingCallsInside(CORE, method);
         }
-        for (String method : USER_CODE_CORE_METHODS) {
-            builder.disallowBlockingCallsInside(CORE, method);
-        }
     }
 
-    /** ChannelCore methods that take its lock for a short section and never wait otherwise. */
-    static final String[] LOCKING_CORE_METHODS = {
-        "trySendSlow", "sendAsync", "offerFromUpstream", "awaitCapacity", "registerUpstream", "unregisterUpstream",
-        "withdraw", "tryReceive", "detach", "register", "unregister", "pollFor", "pushBack", "discardAll",
-        "terminate", "cancel", "pump", "stats",
-    };
-
-    /** ChannelCore methods that run user code (outside the lock); blocking there is reported again. */
-    static final String[] USER_CODE_CORE_METHODS = {"signal", "undeliver"};
+    /** The ChannelCore method through which every acquisition of its lock goes, and nothing else. */
+    static final String[] LOCKING_CORE_METHODS = {"acquire"};
 }
