@@ -35,8 +35,10 @@ final class Planner {
     }
 
     /**
-     * A planner whose DST is in another process ({@code --remote}): it cannot see DST, so every entry is a copy (files
-     * hashed, for the remote writer to verify) and the remote writer makes the quick check with {@link #atTarget}.
+     * A planner whose DST is in another process ({@code --remote}): it cannot see DST, so every entry is offered as a
+     * copy and the remote writer decides with {@link #atTarget}. Files are hashed only with {@code --checksum} (the
+     * writer compares the hash with its copy's); otherwise the content is hashed once, while it is sent, and only if
+     * the writer asks for it.
      */
     static Planner remote(Path source, SyncOptions options, AtomicBoolean cancelled) {
         return new Planner(source, null, options, cancelled);
@@ -48,7 +50,8 @@ final class Planner {
                 return switch (job.kind()) {
                     case UNREADABLE -> Decision.fail(job, job.error());
                     case DIR, LINK -> Decision.copy(job, null);
-                    case FILE -> Decision.copy(job, hashForCopy(source.resolve(job.relative())));
+                    case FILE -> Decision.copy(job, options.checksum()
+                            ? Sha256.of(source.resolve(job.relative()), cancelled::get) : null);
                 };
             }
             return switch (job.kind()) {
@@ -63,36 +66,46 @@ final class Planner {
     }
 
     /**
-     * The remote writer's side of the quick check: the decision for an entry whose source is elsewhere and whose
-     * SHA-256 (files) is already known. A file of equal size and modification time in DST is skipped.
+     * The remote writer's decision (rsync's generator) for an entry offered by a {@code --remote} sender, against DST
+     * in this process. A file of equal size and modification time is skipped; with {@code --checksum} a file of equal
+     * size is compared by SHA-256 with the one the sender computed ({@code remote.sha256()}) and skipped or touched
+     * when equal. Anything else is the offered copy. Directories and links are decided as in a local run.
      *
      * @param target DST, in this process
+     * @param options the run's options (the sender's {@code --checksum}, {@code --dry-run}, {@code --delete})
+     * @param remote the offer as a copy decision, with the source's SHA-256 if the sender sent one
+     * @param cancelled stops a long hash
      */
-    static Decision atTarget(Path target, Decision remote) {
+    static Decision atTarget(Path target, SyncOptions options, Decision remote, AtomicBoolean cancelled) {
         FileJob job = remote.job();
         if (remote.action() != Decision.Action.COPY) {
             return remote;
         }
-        Planner planner = new Planner(null, target, SyncOptions.defaults(), new AtomicBoolean());
+        Planner planner = new Planner(null, target, options, cancelled);
         try {
             return switch (job.kind()) {
                 case DIR -> planner.decideDirectory(job);
                 case LINK -> planner.decideLink(job);
                 case FILE -> {
-                    BasicFileAttributes dest = attributesOrNull(target.resolve(job.relative()));
-                    yield quickCheck(dest, job) ? Decision.skip(job) : remote;
+                    Path dest = target.resolve(job.relative());
+                    BasicFileAttributes attrs = attributesOrNull(dest);
+                    if (attrs == null || !attrs.isRegularFile() || attrs.size() != job.size()) {
+                        yield remote;
+                    }
+                    if (!options.checksum()) {
+                        yield sameTime(attrs.lastModifiedTime(), job.mtime()) ? Decision.skip(job) : remote;
+                    }
+                    if (remote.sha256() == null || !MessageDigest.isEqual(remote.sha256(),
+                            Sha256.of(dest, cancelled::get))) {
+                        yield remote;
+                    }
+                    yield sameTime(attrs.lastModifiedTime(), job.mtime()) ? Decision.skip(job) : Decision.touch(job);
                 }
                 case UNREADABLE -> Decision.fail(job, job.error());
             };
         } catch (IOException | UncheckedIOException e) {
             return Decision.fail(job, Failures.describe(e));
         }
-    }
-
-    /* rsync's quick check: a regular file of the same size and modification time is up to date. */
-    private static boolean quickCheck(BasicFileAttributes dest, FileJob job) {
-        return dest != null && dest.isRegularFile() && dest.size() == job.size()
-                && sameTime(dest.lastModifiedTime(), job.mtime());
     }
 
     private Decision decideDirectory(FileJob job) {
