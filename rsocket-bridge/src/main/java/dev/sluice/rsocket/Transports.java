@@ -131,7 +131,7 @@ final class Transports {
             }
             SocketAddress remote = ctx.channel().remoteAddress();
             String message = "frame too large: " + cause.getMessage() + " (maxFrameSize " + maxFrameSize
-                    + "); closing the connection";
+                    + ")" + tlsHint(cause.getMessage()) + "; closing the connection";
             Log.log(Log.Kind.CLOSED, System.Logger.Level.WARNING, () -> side + " closed the connection with "
                     + remote + ": " + message);
             ByteBufAllocator alloc = ctx.alloc();
@@ -145,6 +145,21 @@ final class Transports {
                 ctx.executor().schedule(() -> ctx.close(), CLOSE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
             });
         }
+    }
+
+    /*
+     * A TLS record starts with 0x16 0x03: read as an RSocket frame length that is 0x1603xx, far above any limit. Say
+     * so, since that is what a TLS client talking to a plain server looks like.
+     */
+    static String tlsHint(String decoderMessage) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(": (\\d+)").matcher(decoderMessage);
+        if (m.find()) {
+            long length = Long.parseLong(m.group(1)) - FrameLengthCodec.FRAME_LENGTH_SIZE;
+            if (length >> 8 == 0x1603) {
+                return " (these bytes look like a TLS handshake: a TLS peer talking to a plain one?)";
+            }
+        }
+        return "";
     }
 
     /* The server's connection: passes the first frame through the setup guard (maybe later, or not at all). */

@@ -393,6 +393,9 @@ class HostileClientTest {
         assertTrue(millis < 10_000, "closed by the guard, not by the 60 s keepalive: " + millis + " ms");
         assertTrue(logged.stream().anyMatch(l -> l.contains("CLOSED") && l.contains("frame too large")), logged
                 .toString());
+        // a TLS ClientHello read as a frame length (0x16 0x03 0x03 ...) gets a hint; other lengths do not
+        assertTrue(Transports.tlsHint("Adjusted frame length exceeds 131072: 1442566 - discarded").contains("TLS"));
+        assertEquals("", Transports.tlsHint("Adjusted frame length exceeds 65536: 262147 - discarded"));
         // the server goes on
         SluiceClient honest = SluiceClient.connect("127.0.0.1", server.port(),
                 ClientOptions.token(TOKEN).withResumeSession(Duration.ZERO));
