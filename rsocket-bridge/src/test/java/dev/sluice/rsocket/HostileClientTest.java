@@ -483,6 +483,49 @@ class HostileClientTest {
         assertEquals(20, jobs.stats().received());
     }
 
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void givenBackItems_countInTheChannelsSizeAndStats_andALocalConsumerGetsThemFirst() throws Exception {
+        Channel<String> jobs = Channel.bounded(4);
+        SluiceServer server = serve(SluiceServer.builder().channel("jobs", jobs, Codec.utf8()));
+        for (int i = 0; i < 4; i++) {
+            jobs.send("old" + i);
+        }
+        RSocket hostile = raw(server);
+        NeverAcks takesAll = new NeverAcks(4);
+        hostile.requestStream(Wire.receive("jobs", 1)).subscribe(takesAll);
+        Await.until(() -> takesAll.received.get() == 4, WAIT, () -> "the remote consumer took 4");
+        for (int i = 0; i < 4; i++) {
+            jobs.send("new" + i); // the channel is full again
+        }
+        assertEquals(4, jobs.stats().received());
+
+        hostile.dispose(); // its 4 un-acknowledged items go back to the head of the channel itself
+        Await.until(() -> jobs.stats().size() == 8, WAIT, () -> "given back: " + jobs.stats());
+        assertEquals(0, jobs.stats().received(), "given back: no longer counted as received");
+        assertEquals(dev.sluice.SendResult.FULL, jobs.trySend("more"), "senders wait until the excess is drained");
+        java.util.Set<String> first = new java.util.HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            first.add(jobs.receive(WAIT)); // a local consumer: the given-back items first
+        }
+        assertEquals(java.util.Set.of("old0", "old1", "old2", "old3"), first);
+        for (int i = 0; i < 4; i++) {
+            assertEquals("new" + i, jobs.receive(WAIT));
+        }
+        assertEquals(8, jobs.stats().received());
+    }
+
+    @Test
+    void log_aRepeatedFault_isRateLimited() {
+        for (int i = 0; i < 3 * Log.BURST; i++) {
+            int n = i;
+            Log.log(Log.Kind.CODEC, System.Logger.Level.WARNING, () -> "fault " + n);
+        }
+        assertEquals(Log.BURST, logged.stream().filter(l -> l.contains("CODEC fault")).count(), logged.toString());
+        Log.log(Log.Kind.REFUSED, System.Logger.Level.WARNING, () -> "another kind");
+        assertTrue(logged.stream().anyMatch(l -> l.contains("another kind")), "kinds are limited apart");
+    }
+
     /* ---- a client that goes silent (no keepalive) ---- */
 
     @Test
