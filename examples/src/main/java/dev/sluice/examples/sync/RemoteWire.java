@@ -490,11 +490,11 @@ final class RemoteWire {
         static Path relative(byte[] bytes) {
             String problem = null;
             if (bytes.length == 0) {
-                problem = "empty";
+                problem = "is empty";
             } else if (bytes.length > 4096) {
-                problem = "longer than 4096 bytes";
+                problem = "is longer than 4096 bytes";
             } else if (bytes[0] == '/') {
-                problem = "absolute";
+                problem = "is absolute";
             } else {
                 int start = 0;
                 for (int i = 0; i <= bytes.length && problem == null; i++) {
@@ -513,7 +513,7 @@ final class RemoteWire {
                 }
             }
             if (problem != null) {
-                throw new IllegalArgumentException("entry name must be relative and inside DST but is " + problem
+                throw new IllegalArgumentException("entry name must be relative and inside DST, but it " + problem
                         + ": '" + show(bytes) + "'");
             }
             return ROOT.relativize(path(concat(new byte[] {'/'}, bytes))); // no dots here: relativize keeps it all
