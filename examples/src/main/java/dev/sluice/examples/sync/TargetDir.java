@@ -66,6 +66,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class TargetDir implements Closeable {
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
+    /** How often {@link #makeDirs} walks down again after another writer changed the same directories meanwhile. */
+    static final int MAKE_DIRS_ATTEMPTS = 3;
 
     private final Path root;                         // DST as given: links in its own path are followed, as rsync does
     private final Path relative;                     // this directory below root; the empty path for root itself
@@ -254,9 +256,26 @@ final class TargetDir implements Closeable {
      * component and replacing each that is not a directory, as {@code rsync -a} does where SRC has a directory: a
      * link there (even one to a directory) is removed, never followed, and so is a file.
      *
+     * <p>Two writers of one run may replace the same link at once (the remote writer's generator makes directories
+     * and links while its receiver writes the files it asked for; the hashers do not keep the walk's order): one of
+     * them then finds the link gone, or a directory where it saw the link. Such a failure is taken as a change made
+     * meanwhile and the walk down is tried again from this directory, at most {@value #MAKE_DIRS_ATTEMPTS} times.
+     *
      * @param created counts the directories created (replacements included)
      */
     TargetDir makeDirs(Path relativeDir, LongAdder created) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return makeDirsOnce(relativeDir, created);
+            } catch (FileSystemException e) { // NoSuchFile, "Is a directory", DirectoryNotEmpty, NotDirectory...
+                if (attempt == MAKE_DIRS_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private TargetDir makeDirsOnce(Path relativeDir, LongAdder created) throws IOException {
         TargetDir current = borrow();
         if (relativeDir == null) {
             return current;

@@ -479,6 +479,52 @@ class SyncSafetyTest {
     }
 
     /*
+     * Two writers of one remote run (the generator, which makes directories and links, and the receiver, which writes
+     * the files it asked for) may both meet the same link where a directory must be: both replace it, and both must
+     * get the directory, not an error.
+     */
+    @ParameterizedTest(name = "descriptors={0}")
+    @ValueSource(booleans = {true, false})
+    void targetDir_twoWritersReplaceTheSameLinkAtOnce_bothGetTheDirectory(boolean descriptors) throws Exception {
+        Map<String, String> before = canary();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        List<String> failures = new ArrayList<>();
+        int rounds = 2000;
+        try {
+            for (int round = 0; round < rounds; round++) {
+                Files.createSymbolicLink(dst.resolve("a"), outside);
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<String>> both = new ArrayList<>();
+                for (String sub : List.of("a/x", "a/y")) {
+                    both.add(pool.submit(() -> {
+                        start.await(10, TimeUnit.SECONDS);
+                        try (TargetDir root = TargetDir.open(dst, descriptors);
+                             TargetDir made = root.makeDirs(Path.of(sub), new LongAdder())) {
+                            return null;
+                        } catch (IOException e) {
+                            return sub + ": " + e;
+                        }
+                    }));
+                }
+                for (java.util.concurrent.Future<String> f : both) {
+                    String failure = f.get(10, TimeUnit.SECONDS);
+                    if (failure != null) {
+                        failures.add("round " + round + ": " + failure);
+                    }
+                }
+                assertTrue(Files.isDirectory(dst.resolve("a"), LinkOption.NOFOLLOW_LINKS), "round " + round);
+                try (TargetDir root = TargetDir.open(dst, descriptors)) {
+                    Deletion.deleteTree(root, "a");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(before, canary(), "something outside DST changed");
+        assertEquals(List.of(), failures, failures.size() + " of " + 2 * rounds + " makeDirs failed");
+    }
+
+    /*
      * The window that descriptors close: a directory of DST is opened, then swapped for a link to the canary. Every
      * operation through the open handle either lands in the directory that was opened (descriptors) or fails (the
      * path-only steps check that the path still names that directory), and nothing outside changes.
