@@ -247,6 +247,38 @@ class SyncSafetyTest {
         assertTrue(Files.isSymbolicLink(dst.resolve("stale")));
     }
 
+    /* ---- names that are bytes, not text (local runs) ---- */
+
+    /*
+     * On Linux a name is bytes; these are not valid UTF-8 (the platform charset here), so a String would turn each
+     * bad byte into U+FFFD and a\xff and a\xfe into one name. Both DSTs start with a stale a\xff, an extraneous
+     * a\xfd and dir\xe9/old\xf0: with --delete, DST must end up as rsync -a --delete leaves it, byte for byte.
+     */
+    @Test
+    void namesThatAreNotUtf8_keptAsBytes_andDeleteFindsThem_asRsyncDoes() throws Exception {
+        write(src.resolve(raw("a%FF")), "one");
+        write(src.resolve(raw("a%FE")), "two");
+        write(src.resolve(raw("dir%E9/b%C3")), "three");
+        Files.createSymbolicLink(src.resolve(raw("link%FA")), raw("a%FF"));
+        inBothDsts(d -> {
+            write(d.resolve(raw("a%FF")), "stale");
+            write(d.resolve(raw("a%FD")), "extraneous");
+            write(d.resolve(raw("dir%E9/old%F0")), "extraneous too");
+        });
+
+        SyncReport report = syncBothAndCheck(SyncOptions.defaults().withDelete(true));
+
+        assertEquals(0, report.exitCode(), String.join("\n", report.failures()));
+        assertEquals(2, report.deleted(), "a\\xfd and dir\\xe9/old\\xf0");
+        Map<String, String> names = new TreeMap<>();
+        manifest(dst).forEach((name, what) -> names.put(name, what.split(" ")[0]));
+        assertEquals(Map.of("a\\xfe", "file", "a\\xff", "file", "dir\\xe9", "dir", "dir\\xe9/b\\xc3", "file",
+                "link\\xfa", "link"), names);
+        assertEquals("one", Files.readString(dst.resolve(raw("a%FF"))));
+        assertEquals("two", Files.readString(dst.resolve(raw("a%FE"))));
+        assertEquals(raw("a%FF"), Files.readSymbolicLink(dst.resolve(raw("link%FA"))));
+    }
+
     /* ---- paths that are not plain relative paths (local writer and planner) ---- */
 
     @ParameterizedTest(name = "path [{0}]")
@@ -462,16 +494,16 @@ class SyncSafetyTest {
             assertNull(TargetDir.lookup(dst, Path.of("l/keep.txt")), "nothing exists below a link");
             assertNull(TargetDir.lookup(dst, Path.of("d/l/deep.txt")));
             assertThrows(IOException.class, () -> TargetDir.readLink(dst, Path.of("d/l/../link")));
-            assertThrows(IOException.class, () -> root.openDir("l").close());
+            assertThrows(IOException.class, () -> root.openDir(Path.of("l")).close());
             assertThrows(IOException.class, () -> root.openFile(Path.of("l/keep.txt")).close());
             assertThrows(IOException.class, () -> root.deleteFileIfExists(Path.of("..")));
             assertFalse(root.deleteFileIfExists(Path.of("l/keep.txt")));
-            assertEquals(2, Deletion.deleteTree(root, "d")); // d/l as a link, then d: nothing below d/l
+            assertEquals(2, Deletion.deleteTree(root, Path.of("d"))); // d/l as a link, then d: nothing below d/l
         }
         assertEquals(before, canary(), "something outside DST changed");
         try (TargetDir root = TargetDir.open(dst, descriptors);
              TargetDir made = root.makeDirs(Path.of("l/x/y"), created)) {
-            made.createFile("z").close();
+            made.createFile(Path.of("z")).close();
         }
         assertEquals(3, created.sum()); // l (replacing the link), l/x, l/x/y
         assertTrue(Files.isRegularFile(dst.resolve("l/x/y/z"), LinkOption.NOFOLLOW_LINKS));
@@ -514,7 +546,7 @@ class SyncSafetyTest {
                 }
                 assertTrue(Files.isDirectory(dst.resolve("a"), LinkOption.NOFOLLOW_LINKS), "round " + round);
                 try (TargetDir root = TargetDir.open(dst, descriptors)) {
-                    Deletion.deleteTree(root, "a");
+                    Deletion.deleteTree(root, Path.of("a"));
                 }
             }
         } finally {
@@ -542,19 +574,19 @@ class SyncSafetyTest {
             Files.createSymbolicLink(dst.resolve("d"), outside);
 
             attempt(failures, "createFile", () -> {
-                try (OutputStream out = d.createFile("new.txt")) {
+                try (OutputStream out = d.createFile(Path.of("new.txt"))) {
                     out.write(1);
                 }
             });
-            attempt(failures, "createDirectory", () -> d.createDirectory("newdir"));
-            attempt(failures, "createLink", () -> d.createLink("newlink", Path.of("t"), FROZEN));
-            attempt(failures, "setModifiedTime", () -> d.setModifiedTime("keep.txt", SOURCE_TIME));
-            attempt(failures, "setPermissions", () -> d.setPermissions("keep.txt",
+            attempt(failures, "createDirectory", () -> d.createDirectory(Path.of("newdir")));
+            attempt(failures, "createLink", () -> d.createLink(Path.of("newlink"), Path.of("t"), FROZEN));
+            attempt(failures, "setModifiedTime", () -> d.setModifiedTime(Path.of("keep.txt"), SOURCE_TIME));
+            attempt(failures, "setPermissions", () -> d.setPermissions(Path.of("keep.txt"),
                     PosixFilePermissions.fromString("rwxrwxrwx")));
-            attempt(failures, "rename", () -> d.rename("keep.txt", "stolen"));
-            attempt(failures, "deleteFile", () -> d.deleteFile("keep.txt"));
-            attempt(failures, "deleteTree", () -> Deletion.deleteTree(d, "sub"));
-            attempt(failures, "openFile", () -> d.openFile("keep.txt").close());
+            attempt(failures, "rename", () -> d.rename(Path.of("keep.txt"), Path.of("stolen")));
+            attempt(failures, "deleteFile", () -> d.deleteFile(Path.of("keep.txt")));
+            attempt(failures, "deleteTree", () -> Deletion.deleteTree(d, Path.of("sub")));
+            attempt(failures, "openFile", () -> d.openFile(Path.of("keep.txt")).close());
         }
 
         assertEquals(before, canary(), "something outside DST changed; failed: " + failures);
@@ -681,6 +713,16 @@ class SyncSafetyTest {
 
     /* ---- helpers: trees ---- */
 
+    /* A relative name from its bytes, percent-encoded: "a%FF" is the two bytes a, 0xff (no String can name it). */
+    private static Path raw(String percentEncoded) {
+        return Path.of("/").relativize(Path.of(java.net.URI.create("file:///" + percentEncoded)));
+    }
+
+    /* A relative name's exact bytes, readable: printable ASCII as is, any other byte as \xNN (two names, two keys). */
+    private static String exact(Path relative) {
+        return RemoteWire.Names.show(RemoteWire.Names.of(relative));
+    }
+
     private static void write(Path file, String content) throws IOException {
         Files.createDirectories(file.getParent());
         Files.writeString(file, content);
@@ -706,10 +748,13 @@ class SyncSafetyTest {
         Files.getFileAttributeView(rsyncDst.getParent(), BasicFileAttributeView.class).setTimes(FROZEN, null, null);
     }
 
-    /* Everything under tmp except the two DSTs: type, mode, size, SHA-256, link target, mtime in nanoseconds. */
+    /*
+     * Everything under tmp except the two DSTs: type, mode, size, SHA-256, link target, mtime in nanoseconds; names
+     * and link targets by their exact bytes.
+     */
     private Map<String, String> canary() throws IOException {
         Map<String, String> entries = new TreeMap<>();
-        walkOutsideDst((path, attrs) -> entries.put(tmp.relativize(path).toString(), describe(path, attrs, true)));
+        walkOutsideDst((path, attrs) -> entries.put(exact(tmp.relativize(path)), describe(path, attrs, true)));
         BasicFileAttributes rootAttrs = Files.readAttributes(tmp, BasicFileAttributes.class);
         entries.put(".", "dir " + rootAttrs.lastModifiedTime().to(TimeUnit.NANOSECONDS));
         return entries;
@@ -740,21 +785,24 @@ class SyncSafetyTest {
         });
     }
 
-    /* A DST tree for the comparison with rsync: type, mode, content hash, link target, file and link mtimes. */
+    /*
+     * A DST tree for the comparison with rsync: type, mode, content hash, link target, file and link mtimes; names and
+     * link targets by their exact bytes.
+     */
     private static Map<String, String> manifest(Path root) throws IOException {
         Map<String, String> entries = new TreeMap<>();
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
                 if (!dir.equals(root)) {
-                    entries.put(root.relativize(dir).toString(), describe(dir, attrs, false));
+                    entries.put(exact(root.relativize(dir)), describe(dir, attrs, false));
                 }
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                entries.put(root.relativize(file).toString(), describe(file, attrs, false));
+                entries.put(exact(root.relativize(file)), describe(file, attrs, false));
                 return FileVisitResult.CONTINUE;
             }
         });
@@ -765,7 +813,8 @@ class SyncSafetyTest {
         String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
         long nanos = attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS);
         if (attrs.isSymbolicLink()) {
-            return "link -> " + Files.readSymbolicLink(path) + " " + nanos;
+            return "link -> " + RemoteWire.Names.show(RemoteWire.Names.ofLinkTarget(Files.readSymbolicLink(path))) + " "
+                    + nanos;
         }
         if (attrs.isDirectory()) {
             return "dir " + mode + (directoryTimes ? " " + nanos : "");
