@@ -412,12 +412,12 @@ final class RemoteWriter {
                 if (result.complete() || cancelled.get()) {
                     return cancelled.get() ? SyncReport.EXIT_CANCELLED : result.code();
                 }
-                out.println("sluice-sync: writer: cleaned up; waiting for the next run on port " + port);
-                out.flush();
-                current = new Run(port, token);
+                current = new Run(port, token); // listening again before it says so: a client may connect at once
                 if (cancelled.get()) {
                     current.stop();
                 }
+                out.println("sluice-sync: writer: cleaned up; waiting for the next run on port " + port);
+                out.flush();
             }
         }
 
