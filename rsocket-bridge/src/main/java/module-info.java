@@ -14,7 +14,9 @@ module dev.sluice.rsocket {
     requires rsocket.core;
     requires rsocket.transport.netty;
     requires io.netty.buffer;
+    requires io.netty.codec;
     requires io.netty.common;
+    requires io.netty.transport;
 
     exports dev.sluice.rsocket;
 }

@@ -67,7 +67,7 @@ public class SRemote {
 
     private static final String HOST = "127.0.0.1";
     private static final String NAME = "s";
-    private static final String TOKEN = "bench-secret";
+    private static final String TOKEN = SluiceServer.newToken();
     private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration INVOCATION_TIMEOUT = Duration.ofSeconds(Bench.INVOCATION_TIMEOUT_SECONDS);
 

@@ -12,6 +12,8 @@ import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
+import dev.sluice.UndeliveredReason;
+import dev.sluice.internal.ChannelAccess;
 import dev.sluice.reactor.ReactorChannels;
 import io.rsocket.Payload;
 
@@ -26,28 +28,42 @@ import io.rsocket.Payload;
  * REQUEST_N and never more than the client asked for. Items that arrive from that Flux wait in `inbox` (at most
  * innerOutstanding of them, all already demanded) until the drain loop emits them.
  *
- * Redelivery priority. Demand not yet forwarded to the channel is served first from the exposure's redelivery queue;
- * so a returned item overtakes every channel item requested after it came back, but not the ones already requested
- * from the channel (at most the client's outstanding demand).
+ * Window. The stream holds at most `window` items taken out of the channel and not yet acknowledged: requested from
+ * the channel, waiting in the inbox or at the head, or sent and in the ledger. Demand beyond that waits for
+ * acknowledgements; so a client that requests Long.MAX_VALUE and never acknowledges holds `window` items, not the
+ * channel's whole content. An item sent when the ledger reaches half the window, or the whole window, carries the
+ * "acknowledge now" flag, so a client with a larger ack batch does not stall the stream.
+ *
+ * Bytes. Every item sent takes its encoded size from the connection's outbound budget until it is acknowledged or
+ * given back; when the budget is used up, the item waits at the head (already taken out of the channel, within the
+ * window) and the stream retries when bytes are freed.
  *
  * Ledger. Every emitted item stays in `ledger` (sequence, item) until the client acknowledges its sequence
- * (cumulative). When the stream ends without completing (cancel: client cancelled or the connection broke) the ledger
- * and the inbox go back to the exposure for redelivery, oldest first.
+ * (cumulative). When the stream ends without completing (cancel: client cancelled, the connection broke or said BYE),
+ * the ledger, the head and the inbox go back to the head of the channel, oldest first (Exposure.giveBack). An item
+ * that cannot be sent (the codec fails, or it exceeds the connection's frame limit) goes to the channel's undelivered
+ * handler and ends this stream with an error: it never comes back to block the channel.
+ *
+ * End. The stream completes (or fails, if the channel failed) once the channel has ended, everything taken is sent,
+ * and the ledger is empty (all acknowledged).
  *
  * Threads. One WIP drain loop serializes emission, requests to the channel and the terminal cleanup. `ack` runs on
- * RSocket's event loop and only touches the ledger, under `ledgerLock` (never held while blocking or signalling).
+ * RSocket's event loop and only touches the ledger, under `ledgerLock` (never held while blocking or signalling),
+ * then wakes the drain loop.
  */
 final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
 
-    private static final System.Logger LOG = System.getLogger(ConsumerStream.class.getName());
-
     private final Exposure<T> exposure;
+    private final ServerHandler connection;
     private final Runnable onEnd;
+    private final int maxFrameSize; // the smaller of the server's and the client's
+    private final int window;
+    private final Runnable retry = this::drain;
     private Subscriber<? super Payload> actual;
 
     private final AtomicLong requested = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
-    private final ConcurrentLinkedQueue<T> inbox = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Taken<T>> inbox = new ConcurrentLinkedQueue<>();
     private volatile boolean cancelled;
     private volatile boolean innerDone;
     private volatile Throwable innerError;
@@ -59,19 +75,30 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
     private long innerOutstanding;
     private long nextSequence;
     private boolean terminated;
+    private Taken<T> head; // taken from the inbox, encoded, waiting for budget
+    private byte[] headBytes;
 
     private final ReentrantLock ledgerLock = new ReentrantLock();
     private final ArrayDeque<Entry<T>> ledger = new ArrayDeque<>(); // guarded by ledgerLock
+    private final AtomicInteger ledgerSize = new AtomicInteger();
 
-    private record Entry<T>(long sequence, T item) {
+    private record Entry<T>(long sequence, T item, int bytes) {
     }
 
-    private final int maxFrameSize; // the smaller of the server's and the client's
+    private record Taken<T>(T item, boolean redelivered) {
+    }
 
-    ConsumerStream(Exposure<T> exposure, Runnable onEnd, int maxFrameSize) {
+    ConsumerStream(Exposure<T> exposure, ServerHandler connection, Runnable onEnd, int maxFrameSize) {
         this.exposure = exposure;
+        this.connection = connection;
         this.onEnd = onEnd;
         this.maxFrameSize = maxFrameSize;
+        this.window = exposure.consumerWindow;
+    }
+
+    /** For tests: items this stream holds out of the channel (requested, waiting, or sent and un-acknowledged). */
+    int held() {
+        return ledgerSize.get() + inbox.size() + (head != null ? 1 : 0);
     }
 
     @Override
@@ -82,7 +109,6 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
             return;
         }
         actual = s;
-        exposure.register(this);
         ReactorChannels.flux(exposure.channel.receiver()).subscribe(new Inner());
         s.onSubscribe(this);
         ready = true;
@@ -109,17 +135,22 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
 
     /** The client acknowledged every item up to and including {@code sequence}. */
     void ack(long sequence) {
-        long n = 0;
+        long bytes = 0;
+        int n = 0;
         ledgerLock.lock();
         try {
             while (!ledger.isEmpty() && ledger.peekFirst().sequence() <= sequence) {
-                ledger.pollFirst();
+                bytes += ledger.pollFirst().bytes();
                 n++;
             }
+            ledgerSize.addAndGet(-n);
         } finally {
             ledgerLock.unlock();
         }
-        exposure.acknowledged(n);
+        if (n > 0) {
+            connection.outbound.release(bytes);
+            drain(); // the window has room again
+        }
     }
 
     void drain() {
@@ -150,90 +181,100 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
     private void emitAndRequest() {
         Subscriber<? super Payload> a = actual;
         long r = requested.get();
-        boolean unbounded = r == Long.MAX_VALUE;
         long emitted = 0;
         while (emitted < r && !cancelled) {
-            T item = inbox.poll();
-            if (item != null) {
-                if (innerOutstanding != Long.MAX_VALUE) {
-                    innerOutstanding--;
-                }
-                emit(a, item, false);
-                emitted++;
-                continue;
+            if (head == null && !takeHead()) {
+                break;
             }
-            boolean freeDemand = innerOutstanding == Long.MAX_VALUE || r - emitted - innerOutstanding > 0;
-            if (freeDemand) {
-                T again = exposure.redelivery.poll();
-                if (again != null) {
-                    exposure.taken(1);
-                    emit(a, again, true);
-                    emitted++;
-                    continue;
-                }
+            if (cancelled) {
+                break;
             }
-            break;
+            int bytes = headBytes.length;
+            if (!connection.outbound.tryAcquire(bytes)) {
+                connection.outbound.whenFreed(retry, bytes);
+                break;
+            }
+            long seq = ++nextSequence;
+            int size;
+            ledgerLock.lock();
+            try {
+                ledger.addLast(new Entry<>(seq, head.item(), bytes));
+                size = ledgerSize.incrementAndGet();
+            } finally {
+                ledgerLock.unlock();
+            }
+            boolean ackNow = size == (window + 1) / 2 || size >= window;
+            Payload item = Wire.item(seq, head.redelivered(), ackNow, headBytes);
+            head = null;
+            headBytes = null;
+            emitted++;
+            a.onNext(item);
         }
-        if (emitted > 0 && !unbounded) {
+        if (emitted > 0 && r != Long.MAX_VALUE) {
             r = requested.addAndGet(-emitted);
         }
         if (cancelled) {
             return; // the loop runs again and cleans up
         }
         Subscription in = inner;
-        if (in != null && !innerDone && innerOutstanding != Long.MAX_VALUE) {
-            long free = unbounded ? Long.MAX_VALUE : r - innerOutstanding;
-            if (free > 0) {
-                innerOutstanding = unbounded ? Long.MAX_VALUE : innerOutstanding + free;
-                in.request(free);
+        if (in != null && !innerDone) {
+            long pending = innerOutstanding + (head != null ? 1 : 0);
+            long room = window - pending - ledgerSize.get();
+            long want = Math.min(r - pending, room);
+            if (want > 0) {
+                innerOutstanding += want;
+                in.request(want);
             }
         }
-        if (innerDone && inbox.isEmpty() && exposure.redelivery.isEmpty()) {
+        if (innerDone && head == null && inbox.isEmpty() && ledgerSize.get() == 0) {
+            terminate();
             Throwable e = innerError;
             if (e != null) {
-                terminate();
                 a.onError(new RemoteChannelException("channel '" + exposure.name + "' failed: " + e, e));
-            } else if (exposure.inFlight() == 0) {
-                terminate();
+            } else {
                 a.onComplete();
             }
         }
     }
 
-    private void emit(Subscriber<? super Payload> a, T item, boolean redelivered) {
+    /* Moves the next inbox item to the head, encoded; false if there is none or it cannot be sent. */
+    private boolean takeHead() {
+        Taken<T> t = inbox.poll();
+        if (t == null) {
+            return false;
+        }
+        innerOutstanding--;
         byte[] bytes;
         try {
-            bytes = exposure.codec.encode(item);
+            bytes = exposure.codec.encode(t.item());
         } catch (RuntimeException e) {
-            // the item cannot cross the wire: end this stream (cleanUp signals the error), keep the item
-            LOG.log(System.Logger.Level.ERROR, "channel ''" + exposure.name + "'': codec cannot encode an item", e);
-            inbox.offer(item); // cleanUp gives it back with the rest
-            cancelError = new RemoteChannelException("channel '" + exposure.name + "': the server codec failed to"
-                    + " encode an item: " + e, e);
-            cancelled = true;
-            return;
+            reject(t.item(), "channel '" + exposure.name + "': the server codec failed to encode an item: " + e,
+                    e, "the codec cannot encode an item: " + e);
+            return false;
         }
         if (bytes.length > Wire.maxItemBytes(maxFrameSize)) {
-            // too large for the client's frame decoder (it would drop the frame silently): end this stream, keep the
-            // item, as for an encoding failure
-            inbox.offer(item);
-            cancelError = Wire.tooLarge(null, bytes.length, maxFrameSize); // the client names the channel
-            cancelled = true;
-            return;
+            // too large for the client's frame decoder (it would drop the frame silently)
+            RemoteChannelException tooLarge = Wire.tooLarge(null, bytes.length, maxFrameSize);
+            reject(t.item(), tooLarge.getMessage(), null, tooLarge.getMessage());
+            return false;
         }
-        long seq = ++nextSequence;
-        ledgerLock.lock();
-        try {
-            ledger.addLast(new Entry<>(seq, item));
-        } finally {
-            ledgerLock.unlock();
-        }
-        a.onNext(Wire.item(seq, redelivered, bytes));
+        head = t;
+        headBytes = bytes;
+        return true;
+    }
+
+    /* An item that cannot be sent: to the channel's undelivered handler, and this stream ends with the reason. */
+    private void reject(T item, String clientMessage, Throwable cause, String logMessage) {
+        Log.log(Log.Kind.CODEC, System.Logger.Level.WARNING, () -> "channel '" + exposure.name + "': " + logMessage
+                + "; the item goes to the channel's undelivered handler and the consumer stream ends");
+        ChannelAccess.undeliver(exposure.channel, item, UndeliveredReason.REJECTED);
+        cancelError = new RemoteChannelException(clientMessage, cause);
+        cancelled = true;
     }
 
     private void terminate() {
         terminated = true;
-        exposure.unregister(this);
+        connection.outbound.forget(retry);
         onEnd.run();
     }
 
@@ -251,18 +292,27 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
             }
         }
         List<T> back = new ArrayList<>();
+        long bytes = 0;
         ledgerLock.lock();
         try {
             for (Entry<T> entry : ledger) {
                 back.add(entry.item());
+                bytes += entry.bytes();
             }
+            ledgerSize.addAndGet(-ledger.size());
             ledger.clear();
         } finally {
             ledgerLock.unlock();
         }
-        T item;
-        while ((item = inbox.poll()) != null) {
-            back.add(item);
+        connection.outbound.release(bytes);
+        if (head != null) {
+            back.add(head.item());
+            head = null;
+            headBytes = null;
+        }
+        Taken<T> t;
+        while ((t = inbox.poll()) != null) {
+            back.add(t.item());
         }
         exposure.giveBack(back);
     }
@@ -270,9 +320,9 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
     /* after completion or error: an item can still arrive from the channel Flux only if it was already requested */
     private void returnLateArrivals() {
         List<T> back = new ArrayList<>();
-        T item;
-        while ((item = inbox.poll()) != null) {
-            back.add(item);
+        Taken<T> t;
+        while ((t = inbox.poll()) != null) {
+            back.add(t.item());
         }
         exposure.giveBack(back);
     }
@@ -286,8 +336,7 @@ final class ConsumerStream<T> implements Publisher<Payload>, Subscription {
 
         @Override
         public void onNext(T item) {
-            exposure.taken(1);
-            inbox.offer(item);
+            inbox.offer(new Taken<>(item, exposure.takenAgain(item)));
             drain();
         }
 

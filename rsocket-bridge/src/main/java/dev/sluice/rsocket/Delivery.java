@@ -6,7 +6,8 @@ import java.util.Objects;
  * One item received from a remote channel, with what a consumer needs to de-duplicate it.
  *
  * <p>Delivery is at least once: after a connection breaks, items the server had sent but that were not yet
- * acknowledged are sent again, to this or another consumer, with {@code redelivered() == true}. An item with
+ * acknowledged go back to the head of the server's channel and are sent again, to this or another remote consumer
+ * with {@code redelivered() == true} (a local consumer of the server's channel may take them too). An item with
  * {@code redelivered() == false} has never been handed to any remote consumer before. Consumers that must not process
  * an item twice de-duplicate the redelivered ones by an id inside the item.
  *

@@ -19,7 +19,8 @@ import reactor.core.scheduler.Schedulers;
  * request(n) into REQUEST_N frames as is).
  *
  * Each item is decoded and handed to the local channel; then its sequence is acknowledged, cumulatively: at once after
- * `ackBatch` items, otherwise by a flush scheduled 10 ms later. Acks are fire-and-forget; a lost ack only causes a
+ * `ackBatch` items or when the server flags the item "acknowledge now" (its window of un-acknowledged items is half
+ * full or full), otherwise by a flush scheduled 10 ms later. Acks are fire-and-forget; a lost ack only causes a
  * redelivery. Signals from RSocket are serial, so `received` is written by one thread at a time.
  */
 final class RemoteReceiver<T> implements Subscriber<Payload> {
@@ -66,13 +67,16 @@ final class RemoteReceiver<T> implements Subscriber<Payload> {
             return;
         }
         Delivery<T> delivery;
+        boolean ackNow;
         try {
             ByteBuffer meta = p.getMetadata();
             if (meta.remaining() != 9) {
                 throw new IllegalArgumentException("item metadata has " + meta.remaining() + " bytes, expected 9");
             }
             long seq = meta.getLong(meta.position());
-            boolean redelivered = (meta.get(meta.position() + 8) & Wire.REDELIVERED) != 0;
+            byte flags = meta.get(meta.position() + 8);
+            boolean redelivered = (flags & Wire.REDELIVERED) != 0;
+            ackNow = (flags & Wire.ACK_NOW) != 0;
             T item = codec.decode(Wire.data(p));
             if (item == null) {
                 throw new IllegalArgumentException(codec + " decoded null");
@@ -90,7 +94,7 @@ final class RemoteReceiver<T> implements Subscriber<Payload> {
         local.onNext(delivery);
         long seq = delivery.sequence();
         received = seq;
-        if (seq - acked.get() >= ackBatch) {
+        if (ackNow || seq - acked.get() >= ackBatch) {
             ack(seq);
         } else if (flushScheduled.compareAndSet(false, true)) {
             Schedulers.parallel().schedule(() -> {

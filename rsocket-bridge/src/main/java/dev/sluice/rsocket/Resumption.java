@@ -21,8 +21,11 @@ final class Resumption {
 
     /** How often the client sends KEEPALIVE (which also confirms received positions). */
     static final Duration KEEPALIVE_INTERVAL = Duration.ofSeconds(1);
-    /** A connection silent for this long is considered broken (and resumed if resumption is on). */
-    static final Duration KEEPALIVE_MAX_LIFETIME = Duration.ofSeconds(30);
+    /**
+     * A connection silent for this long is considered broken (and resumed if resumption is on), on both ends: the
+     * server uses what the client's SETUP says.
+     */
+    static final Duration KEEPALIVE_MAX_LIFETIME = Duration.ofSeconds(10);
 
     private Resumption() {
     }

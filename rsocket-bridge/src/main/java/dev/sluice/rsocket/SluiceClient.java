@@ -1,6 +1,7 @@
 package dev.sluice.rsocket;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,9 +16,9 @@ import io.rsocket.RSocket;
 import io.rsocket.core.RSocketConnector;
 import io.rsocket.exceptions.RejectedException;
 import io.rsocket.exceptions.RejectedSetupException;
-import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.util.DefaultPayload;
 import reactor.core.Exceptions;
+import reactor.core.publisher.Mono;
 import reactor.netty.tcp.TcpClient;
 
 /**
@@ -29,9 +30,11 @@ import reactor.netty.tcp.TcpClient;
  * channel accepts them. Both are ordinary Sluice channels locally: blocking, future and Reactive Streams doors, the
  * same close/fail/cancel rules. See {@link SluiceServer} for the delivery guarantee.
  *
- * <p>One connection carries any number of receivers and senders. Thread-safe. {@link #close()} closes the
- * connection: receivers drain what they already hold and then fail with a {@link RemoteChannelException}; senders
- * fail.
+ * <p>One connection carries any number of receivers and senders (the server allows
+ * {@link SluiceServer.Builder#maxStreamsPerConnection 32} at once by default). Thread-safe. {@link #close()} closes
+ * the connection normally: the server ends this connection's streams at once (their un-acknowledged items go back to
+ * its channels) and keeps no session for resumption; receivers drain what they already hold and then fail with a
+ * {@link RemoteChannelException}; senders fail.
  *
  * <pre>{@code
  * try (SluiceClient client = SluiceClient.connect("127.0.0.1", port, ClientOptions.token(secret))) {
@@ -44,6 +47,9 @@ import reactor.netty.tcp.TcpClient;
  * }</pre>
  */
 public final class SluiceClient implements AutoCloseable {
+
+    /** How long {@link #close()} waits for the server to confirm a normal close. */
+    static final long BYE_TIMEOUT_MILLIS = 2000;
 
     private final RSocket rsocket;
     private final String address;
@@ -93,8 +99,7 @@ public final class SluiceClient implements AutoCloseable {
             if (!options.resumeSession().isZero()) {
                 connector = connector.resume(Resumption.of(options.resumeSession(), options.maxFrameSize(), true));
             }
-            rsocket = connector.connect(TcpClientTransport.create(tcp, options.maxFrameSize()))
-                    .block(options.connectTimeout());
+            rsocket = connector.connect(Transports.client(tcp, options.maxFrameSize())).block(options.connectTimeout());
         } catch (RuntimeException e) {
             throw new RemoteChannelException("cannot connect to " + address + ": " + e.getMessage(), e);
         }
@@ -127,7 +132,7 @@ public final class SluiceClient implements AutoCloseable {
      * {@code localCapacity}. The server sends no more items than the local channel has free slots.
      *
      * <p>The returned receiver completes when the remote channel has ended and every item taken by remote consumers
-     * is acknowledged or redelivered. It fails with a {@link RemoteChannelException} (as the cause of the
+     * is acknowledged or given back to the channel. It fails with a {@link RemoteChannelException} (as the cause of the
      * {@link dev.sluice.ChannelClosedException}) if the name is unknown, an item cannot be decoded, or the connection
      * breaks, after the items already received locally. Cancelling it ({@link ChannelReceiver#cancel()}) stops the
      * remote stream; items already in the local buffer are then discarded, as with any Sluice channel.
@@ -208,11 +213,25 @@ public final class SluiceClient implements AutoCloseable {
     }
 
     /**
-     * Closes the connection. Idempotent.
+     * Closes the connection normally: tells the server (which ends this connection's streams at once and keeps no
+     * session to resume), waits for its answer for at most {@value #BYE_TIMEOUT_MILLIS} ms, then closes. Idempotent.
      */
     @Override
     public void close() {
-        rsocket.dispose();
+        if (rsocket.isDisposed()) {
+            return;
+        }
+        try {
+            Payload reply = rsocket.requestResponse(Wire.bye()).timeout(Duration.ofMillis(BYE_TIMEOUT_MILLIS))
+                    .onErrorResume(e -> Mono.empty()).block();
+            if (reply != null) {
+                reply.release();
+            }
+        } catch (RuntimeException e) {
+            // closing anyway: the server then ends the session when it expires
+        } finally {
+            rsocket.dispose();
+        }
     }
 
     RSocket rsocket() {

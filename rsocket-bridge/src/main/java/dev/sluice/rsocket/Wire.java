@@ -12,10 +12,13 @@ import io.rsocket.util.DefaultPayload;
  *   SETUP               data = token (UTF-8)
  *   HELLO   req/resp    metadata = [op=1], data = [int client maxFrameSize] -> data [int server maxFrameSize]
  *   RECEIVE req/stream  metadata = [op=2][channel name UTF-8], data = [long consumerId]
- *           items       metadata = [long sequence][byte flags: 1 = redelivered], data = item bytes
+ *           items       metadata = [long sequence][byte flags: 1 = redelivered, 2 = acknowledge now], data = item
+ *                       bytes ("acknowledge now": the server's window of un-acknowledged items is half full or full)
  *   ACK     fire&forget metadata = [op=4], data = [long consumerId][long sequence] (cumulative: all <= sequence)
  *   SEND    req/channel first payload metadata = [op=3][channel name UTF-8], no data; then data = item bytes
  *           responses   data = [long accepted] (cumulative count of items the server channel accepted)
+ *   BYE     req/resp    metadata = [op=5], no data -> empty reply once the server has ended this connection's
+ *                       streams (a normal close: the session is not kept for resumption)
  */
 final class Wire {
 
@@ -23,7 +26,9 @@ final class Wire {
     static final byte RECEIVE = 2;
     static final byte SEND = 3;
     static final byte ACK = 4;
+    static final byte BYE = 5;
     static final byte REDELIVERED = 1;
+    static final byte ACK_NOW = 2;
 
     private Wire() {
     }
@@ -54,9 +59,9 @@ final class Wire {
 
     /** @param channel the name to put first, or {@code null} when the client adds it (errors sent by the server) */
     static RemoteChannelException tooLarge(String channel, int bytes, int maxFrameSize) {
-        return new RemoteChannelException((channel == null ? "" : "channel '" + channel + "': ") + "an item of " + bytes + " bytes exceeds the "
-                + "largest item this connection can carry, " + maxItemBytes(maxFrameSize) + " bytes (the smaller "
-                + "maxFrameSize of client and server, " + maxFrameSize + ", minus framing)", null);
+        return new RemoteChannelException((channel == null ? "" : "channel '" + channel + "': ") + "an item of "
+                + bytes + " bytes exceeds the largest item this connection can carry, " + maxItemBytes(maxFrameSize)
+                + " bytes (the smaller maxFrameSize of client and server, " + maxFrameSize + ", minus framing)", null);
     }
 
     static Payload route(byte op, String channel, byte[] data) {
@@ -80,9 +85,14 @@ final class Wire {
                 new byte[] {ACK});
     }
 
-    static Payload item(long sequence, boolean redelivered, byte[] data) {
-        byte[] meta = ByteBuffer.allocate(9).putLong(sequence).put(redelivered ? REDELIVERED : 0).array();
+    static Payload item(long sequence, boolean redelivered, boolean ackNow, byte[] data) {
+        byte flags = (byte) ((redelivered ? REDELIVERED : 0) | (ackNow ? ACK_NOW : 0));
+        byte[] meta = ByteBuffer.allocate(9).putLong(sequence).put(flags).array();
         return DefaultPayload.create(data, meta);
+    }
+
+    static Payload bye() {
+        return DefaultPayload.create(new byte[0], new byte[] {BYE});
     }
 
     static Payload accepted(long count) {

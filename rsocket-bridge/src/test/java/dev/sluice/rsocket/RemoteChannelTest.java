@@ -38,7 +38,7 @@ import reactor.core.publisher.Flux;
 /** Remote channels over loopback RSocket connections (127.0.0.1 only). */
 class RemoteChannelTest {
 
-    private static final String TOKEN = "test-secret";
+    private static final String TOKEN = SluiceServer.newToken();
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final List<AutoCloseable> closeables = new ArrayList<>();

@@ -32,7 +32,7 @@ import dev.sluice.ChannelState;
  */
 class ResumptionTest {
 
-    private static final String TOKEN = "resume-secret";
+    private static final String TOKEN = SluiceServer.newToken();
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final List<AutoCloseable> closeables = new ArrayList<>();

@@ -37,7 +37,7 @@ import io.netty.handler.ssl.SslContextBuilder;
  */
 class TlsTest {
 
-    private static final String TOKEN = "tls-secret";
+    private static final String TOKEN = SluiceServer.newToken();
     private static final char[] PASSWORD = "changeit".toCharArray();
     private static final Duration WAIT = Duration.ofSeconds(20);
 

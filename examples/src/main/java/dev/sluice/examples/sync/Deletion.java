@@ -33,15 +33,15 @@ final class Deletion {
     private static long extraneous(TargetDir dir, Path relativeDir, Set<Path> keep, boolean dryRun,
             Consumer<String> notices, BiConsumer<Path, String> failures) {
         long deleted = 0;
-        java.util.List<String> names;
+        java.util.List<Path> names; // as Paths: a name's bytes exactly, so that keep.contains finds it
         try {
             names = dir.list();
         } catch (IOException e) {
             failures.accept(relativeDir == null ? Path.of("") : relativeDir, Failures.describe(e));
             return 0;
         }
-        for (String name : names) {
-            Path relative = relativeDir == null ? Path.of(name) : relativeDir.resolve(name);
+        for (Path name : names) {
+            Path relative = relativeDir == null ? name : relativeDir.resolve(name);
             try {
                 BasicFileAttributes attrs = dir.stat(name);
                 if (attrs == null) {
@@ -69,7 +69,7 @@ final class Deletion {
      *
      * @return how many entries were deleted
      */
-    static long deleteTree(TargetDir parent, String name) throws IOException {
+    static long deleteTree(TargetDir parent, Path name) throws IOException {
         BasicFileAttributes attrs = parent.stat(name);
         if (attrs == null) {
             return 0;
@@ -80,7 +80,7 @@ final class Deletion {
         }
         long deleted = 0;
         try (TargetDir dir = parent.openDir(name)) {
-            for (String child : dir.list()) {
+            for (Path child : dir.list()) {
                 deleted += deleteTree(dir, child);
             }
         }
@@ -97,17 +97,17 @@ final class Deletion {
     static long deleteTree(Path root) throws IOException {
         Path absolute = root.toAbsolutePath();
         try (TargetDir parent = TargetDir.open(absolute.getParent())) {
-            return deleteTree(parent, absolute.getFileName().toString());
+            return deleteTree(parent, absolute.getFileName());
         }
     }
 
-    private static long count(TargetDir parent, String name, BasicFileAttributes attrs) throws IOException {
+    private static long count(TargetDir parent, Path name, BasicFileAttributes attrs) throws IOException {
         if (!attrs.isDirectory()) {
             return 1;
         }
         long n = 1;
         try (TargetDir dir = parent.openDir(name)) {
-            for (String child : dir.list()) {
+            for (Path child : dir.list()) {
                 BasicFileAttributes childAttrs = dir.stat(child);
                 if (childAttrs != null) {
                     n += count(dir, child, childAttrs);

@@ -147,7 +147,7 @@ final class LegacyWriter {
             if (parent == null) {
                 throw new NoSuchFileException(target.resolve(job.relative()).toString());
             }
-            parent.setModifiedTime(job.relative().getFileName().toString(), job.mtime());
+            parent.setModifiedTime(job.relative().getFileName(), job.mtime());
         }
     }
 
@@ -174,7 +174,7 @@ final class LegacyWriter {
     /* In parent: only children of parent are replaced or deleted, so a kept parent stays valid. */
     private Outcome copy(Decision decision, TargetDir parent) throws IOException {
         FileJob job = decision.job();
-        String name = job.relative().getFileName().toString();
+        Path name = job.relative().getFileName(); // a Path, not a String: the name's bytes exactly
         switch (job.kind()) {
             case DIR -> {
                 parent.makeDirs(job.relative().getFileName(), createdDirs).close(); // replaces a link or file
@@ -182,7 +182,7 @@ final class LegacyWriter {
             }
             case LINK -> {
                 clearDirectory(parent, name);
-                String tmp = temporaryName(parent, name);
+                Path tmp = temporaryName(parent, name);
                 try {
                     parent.createLink(tmp, job.linkTarget(), job.mtime());
                     parent.rename(tmp, name);
@@ -193,7 +193,7 @@ final class LegacyWriter {
             }
             case FILE -> {
                 clearDirectory(parent, name);
-                String tmp = temporaryName(parent, name);
+                Path tmp = temporaryName(parent, name);
                 try {
                     long written = copyVerified(job, parent, tmp, decision.sha256());
                     // the time first: both open the file, and new permissions may no longer let it be read
@@ -225,14 +225,17 @@ final class LegacyWriter {
         }
     }
 
-    /* Registers a fresh temporary name beside the destination. */
-    private String temporaryName(TargetDir parent, String name) {
-        String tmp = "." + name + ".sluice-" + TEMP_SEQUENCE.incrementAndGet() + ".tmp";
+    /*
+     * Registers a fresh temporary name beside the destination: unique by its number, so the name's text (where bytes
+     * that are not valid in the platform charset read as U+FFFD) is only there for people.
+     */
+    private Path temporaryName(TargetDir parent, Path name) {
+        Path tmp = name.getFileSystem().getPath("." + name + ".sluice-" + TEMP_SEQUENCE.incrementAndGet() + ".tmp");
         tempFiles.add(parent.pathOf(tmp));
         return tmp;
     }
 
-    private void discard(TargetDir parent, String tmp) throws IOException {
+    private void discard(TargetDir parent, Path tmp) throws IOException {
         try {
             parent.deleteFileIfExists(tmp); // nothing left after a successful rename
         } finally {
@@ -244,7 +247,7 @@ final class LegacyWriter {
      * A directory where SRC has a file or link: only --delete may remove it (rsync needs --delete or --force too).
      * A link to a directory is not a directory here: the rename replaces the link itself.
      */
-    private void clearDirectory(TargetDir parent, String name) throws IOException {
+    private void clearDirectory(TargetDir parent, Path name) throws IOException {
         BasicFileAttributes attrs = parent.stat(name);
         if (attrs == null || !attrs.isDirectory()) {
             return;
@@ -265,7 +268,7 @@ final class LegacyWriter {
         }
     }
 
-    private long copyVerified(FileJob job, TargetDir parent, String tmp, byte[] expected) throws IOException {
+    private long copyVerified(FileJob job, TargetDir parent, Path tmp, byte[] expected) throws IOException {
         MessageDigest digest = Sha256.newDigest();
         byte[] chunk = new byte[Sha256.CHUNK];
         long written = 0;

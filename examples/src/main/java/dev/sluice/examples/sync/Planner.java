@@ -37,8 +37,10 @@ final class Planner {
     }
 
     /**
-     * A planner whose DST is in another process ({@code --remote}): it cannot see DST, so every entry is a copy (files
-     * hashed, for the remote writer to verify) and the remote writer makes the quick check with {@link #atTarget}.
+     * A planner whose DST is in another process ({@code --remote}): it cannot see DST, so every entry is offered as a
+     * copy and the remote writer decides with {@link #atTarget}. Files are hashed only with {@code --checksum} (the
+     * writer compares the hash with its copy's); otherwise the content is hashed once, while it is sent, and only if
+     * the writer asks for it.
      */
     static Planner remote(Path source, SyncOptions options, AtomicBoolean cancelled) {
         return new Planner(source, null, options, cancelled);
@@ -53,7 +55,8 @@ final class Planner {
                 return switch (job.kind()) {
                     case UNREADABLE -> Decision.fail(job, job.error());
                     case DIR, LINK -> Decision.copy(job, null);
-                    case FILE -> Decision.copy(job, hashForCopy(source.resolve(job.relative())));
+                    case FILE -> Decision.copy(job, options.checksum()
+                            ? Sha256.of(source.resolve(job.relative()), cancelled::get) : null);
                 };
             }
             return switch (job.kind()) {
@@ -68,17 +71,22 @@ final class Planner {
     }
 
     /**
-     * The remote writer's side of the quick check: the decision for an entry whose source is elsewhere and whose
-     * SHA-256 (files) is already known. A file of equal size and modification time in DST is skipped.
+     * The remote writer's decision (rsync's generator) for an entry offered by a {@code --remote} sender, against DST
+     * in this process. A file of equal size and modification time is skipped; with {@code --checksum} a file of equal
+     * size is compared by SHA-256 with the one the sender computed ({@code remote.sha256()}) and skipped or touched
+     * when equal. Anything else is the offered copy. Directories and links are decided as in a local run.
      *
      * @param target DST, in this process
+     * @param options the run's options (the sender's {@code --checksum}, {@code --dry-run}, {@code --delete})
+     * @param remote the offer as a copy decision, with the source's SHA-256 if the sender sent one
+     * @param cancelled stops a long hash
      */
-    static Decision atTarget(Path target, Decision remote) {
+    static Decision atTarget(Path target, SyncOptions options, Decision remote, AtomicBoolean cancelled) {
         FileJob job = remote.job();
         if (remote.action() != Decision.Action.COPY) {
             return remote;
         }
-        Planner planner = new Planner(null, target, SyncOptions.defaults(), new AtomicBoolean());
+        Planner planner = new Planner(null, target, options, cancelled);
         try {
             if (job.kind() != FileJob.Kind.UNREADABLE) {
                 TargetDir.checked(job.relative());
@@ -87,20 +95,24 @@ final class Planner {
                 case DIR -> planner.decideDirectory(job);
                 case LINK -> planner.decideLink(job);
                 case FILE -> {
-                    BasicFileAttributes dest = planner.destination(job);
-                    yield quickCheck(dest, job) ? Decision.skip(job) : remote;
+                    BasicFileAttributes attrs = planner.destination(job);
+                    if (attrs == null || !attrs.isRegularFile() || attrs.size() != job.size()) {
+                        yield remote;
+                    }
+                    if (!options.checksum()) {
+                        yield sameTime(attrs.lastModifiedTime(), job.mtime()) ? Decision.skip(job) : remote;
+                    }
+                    if (remote.sha256() == null || !MessageDigest.isEqual(remote.sha256(),
+                            planner.targetHash(job))) {
+                        yield remote;
+                    }
+                    yield sameTime(attrs.lastModifiedTime(), job.mtime()) ? Decision.skip(job) : Decision.touch(job);
                 }
                 case UNREADABLE -> Decision.fail(job, job.error());
             };
         } catch (IOException | UncheckedIOException e) {
             return Decision.fail(job, Failures.describe(e));
         }
-    }
-
-    /* rsync's quick check: a regular file of the same size and modification time is up to date. */
-    private static boolean quickCheck(BasicFileAttributes dest, FileJob job) {
-        return dest != null && dest.isRegularFile() && dest.size() == job.size()
-                && sameTime(dest.lastModifiedTime(), job.mtime());
     }
 
     private Decision decideDirectory(FileJob job) throws IOException {
@@ -133,14 +145,17 @@ final class Planner {
                     ? Decision.skip(job) : Decision.copy(job, hashForCopy(src));
         }
         byte[] srcHash = Sha256.of(src, cancelled::get);
-        byte[] destHash;
-        try (TargetDir dst = TargetDir.open(target); InputStream in = dst.openFile(job.relative())) {
-            destHash = Sha256.of(in, job.relative(), cancelled::get);
-        }
-        if (!MessageDigest.isEqual(srcHash, destHash)) {
+        if (!MessageDigest.isEqual(srcHash, targetHash(job))) {
             return Decision.copy(job, srcHash);
         }
         return sameTime(dest.lastModifiedTime(), job.mtime()) ? Decision.skip(job) : Decision.touch(job);
+    }
+
+    /* The SHA-256 of the entry's file in DST, read without following links. */
+    private byte[] targetHash(FileJob job) throws IOException {
+        try (TargetDir dst = TargetDir.open(target); InputStream in = dst.openFile(job.relative())) {
+            return Sha256.of(in, job.relative(), cancelled::get);
+        }
     }
 
     /* A dry run copies nothing, so it has nothing to verify: it reads the source only to hash with --checksum. */

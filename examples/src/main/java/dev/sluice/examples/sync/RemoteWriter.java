@@ -2,25 +2,29 @@ package dev.sluice.examples.sync;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 import dev.sluice.Channel;
 import dev.sluice.ChannelClosedException;
@@ -36,493 +40,795 @@ import io.netty.handler.ssl.SslContext;
 
 /**
  * {@code --serve-writer} and {@code --remote}: the writer stage of the pipeline in another process, over the RSocket
- * bridge.
+ * bridge, with the protocol of {@link RemoteWire}.
  *
  * <pre>
- *  sluice-sync SRC --remote HOST:PORT                          sluice-sync --serve-writer DST
- *  walker ─▶ hashers ─▶ throughBlocking(stage below)           SluiceServer
- *                        decisions + file bytes ──"jobs"──────▶ Channel ─▶ LegacyWriter (quick check, temp file,
- *                        summary ◀─────────────"outcomes"────── Channel ◀─  SHA-256 check, ATOMIC_MOVE)
+ *  sluice-sync SRC --remote HOST:PORT                      sluice-sync --serve-writer DST
+ *  walker ─▶ hashers ─▶ throughBlocking(stage below)       SluiceServer (exclusive: one connection per run)
+ *                        offers ───────"entries"──────────▶ generator: quick check / checksum against DST,
+ *                        file bytes ───"content"──────────▶ receiver:  LegacyWriter (temp file, SHA-256, rename)
+ *                        outcomes ◀────"replies"─────────── WANT / DONE / NOTICE / DELETED
  * </pre>
  *
- * <p>The job carries the file's bytes, so SRC and DST need not share a file system. A file is sent as one decision
- * message followed by its content in chunks of {@value #CHUNK_BYTES} bytes (the last one marked), so a file of any
- * size crosses in frames far below the bridge's 1 MiB limit, and memory holds at most about {@code capacity} chunks on
- * each side. The sender is a blocking {@link ChannelSender} of the bridge: when the remote writer (or its disk) is
- * slow, its channel fills, the server stops asking for items, the local {@code send} blocks, and the walk slows down:
- * the backpressure crosses the network.
+ * <p>The sending side cannot see DST, so it offers every entry (name, kind, size, modification time, link target;
+ * with {@code --checksum} also the file's SHA-256) and the writer decides, like rsync's generator: an up-to-date file
+ * is skipped and its bytes never cross the network; a file the writer needs is asked for with WANT and sent in
+ * chunks of {@value RemoteWire#CHUNK_BYTES} bytes, hashed on the way (the writer checks the SHA-256 of what it
+ * received against the sender's). {@code --delete}, {@code --checksum}, {@code --dry-run} and {@code --bwlimit} given
+ * on the sending side apply to the run; the writer's own {@code --bwlimit} caps it too. Every hand-off is a bounded
+ * channel: when the writer (or its disk) is slow, its channels fill, the server stops asking for items, the local
+ * {@code send} blocks, and the walk slows down.
  *
- * <p>The sending side cannot see DST, so it hashes every file and sends it; the writer makes rsync's quick check
- * (size and modification time) against its DST and skips an up-to-date file's chunks unwritten. Unchanged files are
- * therefore not rewritten, but their bytes still cross the wire. One server serves one run, then exits.
+ * <p>Runs. The writer's server is exclusive: the first connection owns it, other connections are refused (a second
+ * consumer could otherwise steal the outcomes or a second producer mix its bytes into a file). A run ends when the
+ * client confirms it has every outcome (BYE): the writer then exits. A run whose client aborts, breaks the protocol
+ * or vanishes (its connection closes, or goes silent past the keepalive timeout and the {@link #RESUME_SESSION})
+ * is cleaned up (temporary files removed) and the writer serves the next run on the same port and token.
  *
  * <p>With {@code --tls-keystore} on the writer and {@code --tls-trust} on the sender, the connection is TLS
- * ({@link TlsFiles}); the token is then no longer visible on the wire.
+ * ({@link TlsFiles}); the token and the files are then no longer visible on the wire.
  */
 final class RemoteWriter {
 
-    /** The channel of decisions and file chunks, client to server. */
-    static final String JOBS = "jobs";
-    /** The channel of outcomes, server to client. */
-    static final String OUTCOMES = "outcomes";
     /** The content bytes per chunk message. */
-    static final int CHUNK_BYTES = 64 * 1024;
-    /** How long the writer waits for the next message before it gives up on a vanished client. */
+    static final int CHUNK_BYTES = RemoteWire.CHUNK_BYTES;
+    /** How long a run waits for the next message of its client before it gives up on it. */
     static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
-    /** How long the writer waits, after the last outcome, for the client to say it has them all. */
+    /** How long the writer waits, after the last reply, for the client to say it has them all. */
     static final Duration BYE_TIMEOUT = Duration.ofSeconds(10);
+    /** How long the writer keeps a broken connection's session for the client to resume it. */
+    static final Duration RESUME_SESSION = Duration.ofSeconds(5);
+    private static final long PARK_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private RemoteWriter() {
-    }
-
-    /* ---- messages ---- */
-
-    /** The kinds of message on the jobs channel. */
-    enum Type {
-        /** A decision of the hashers; a COPY of a FILE is followed by its chunks. */
-        DECISION,
-        /** Some bytes of the file being sent. */
-        CHUNK,
-        /** The last bytes of the file being sent (maybe none), or why it could not be read. */
-        LAST_CHUNK,
-        /** Every decision is sent: the writer closes the outcomes channel. */
-        END,
-        /** The client has all outcomes: the writer may stop. */
-        BYE,
-        /** The client was cancelled: the writer removes its temporary file and stops. */
-        ABORT
-    }
-
-    /**
-     * One item of the jobs channel.
-     *
-     * @param type what it is
-     * @param decision the decision ({@link Type#DECISION} only)
-     * @param permissions the file's POSIX permissions as {@code rwxr-x---}, or {@code null}
-     * @param data chunk bytes ({@link Type#CHUNK}, {@link Type#LAST_CHUNK}), else empty
-     * @param error why the file could not be read (a {@link Type#LAST_CHUNK}), or why the writer refuses the entry (a
-     *        {@link Type#DECISION} whose path is not a plain relative path: set by the decoder, never read from the
-     *        wire), or {@code null}
-     */
-    record Message(Type type, Decision decision, String permissions, byte[] data, String error) {
-
-        static Message decision(Decision decision, String permissions) {
-            return new Message(Type.DECISION, decision, permissions, new byte[0], null);
-        }
-
-        static Message chunk(byte[] data, boolean last) {
-            return new Message(last ? Type.LAST_CHUNK : Type.CHUNK, null, null, data, null);
-        }
-
-        static Message unreadable(String error) {
-            return new Message(Type.LAST_CHUNK, null, null, new byte[0], error);
-        }
-
-        static Message of(Type type) {
-            return new Message(type, null, null, new byte[0], null);
-        }
-
-        /** Whether chunks follow this message. */
-        boolean carriesFile() {
-            return type == Type.DECISION && decision.action() == Decision.Action.COPY
-                    && decision.job().kind() == FileJob.Kind.FILE;
-        }
-    }
-
-    /** The jobs channel's codec: a {@link Codec#record} of the message's fields. */
-    static final Codec<Message> MESSAGES = Codec.record(RemoteWriter::messageFields, RemoteWriter::message);
-
-    /** The outcomes channel's codec. */
-    static final Codec<Outcome> OUTCOME_CODEC = Codec.record(o -> List.of(
-                    utf8(o.job().relative().toString()), utf8(o.job().kind().name()), longBytes(o.job().size()),
-                    utf8(o.status().name()), longBytes(o.bytesWritten()), utf8(o.error())),
-            f -> new Outcome(new FileJob(Path.of(string(f, 0)), FileJob.Kind.valueOf(string(f, 1)), longOf(f, 2), null,
-                    null, null), Outcome.Status.valueOf(string(f, 3)), longOf(f, 4), nullIfEmpty(string(f, 5))));
-
-    private static List<byte[]> messageFields(Message m) {
-        List<byte[]> f = new ArrayList<>(12);
-        f.add(utf8(m.type().name()));
-        f.add(m.data());
-        f.add(utf8(m.error()));
-        if (m.type() == Type.DECISION) {
-            Decision d = m.decision();
-            FileJob job = d.job();
-            Instant mtime = job.mtime() == null ? null : job.mtime().toInstant();
-            f.add(utf8(d.action().name()));
-            f.add(d.sha256() == null ? new byte[0] : d.sha256());
-            f.add(utf8(d.error()));
-            f.add(utf8(job.relative().toString()));
-            f.add(utf8(job.kind().name()));
-            f.add(longBytes(job.size()));
-            f.add(mtime == null ? new byte[0] : ByteBuffer.allocate(12).putLong(mtime.getEpochSecond())
-                    .putInt(mtime.getNano()).array());
-            f.add(utf8(job.linkTarget() == null ? null : job.linkTarget().toString()));
-            f.add(utf8(job.error()));
-            f.add(utf8(m.permissions()));
-        }
-        return f;
-    }
-
-    private static Message message(List<byte[]> f) {
-        Type type = Type.valueOf(string(f, 0));
-        if (type != Type.DECISION) {
-            return new Message(type, null, null, f.get(1), nullIfEmpty(string(f, 2)));
-        }
-        if (f.size() != 13) {
-            throw new IllegalArgumentException("a decision has 13 fields but this one has " + f.size());
-        }
-        byte[] mtimeBytes = f.get(9);
-        FileTime mtime = null;
-        if (mtimeBytes.length == 12) {
-            ByteBuffer b = ByteBuffer.wrap(mtimeBytes);
-            mtime = FileTime.from(Instant.ofEpochSecond(b.getLong(), b.getInt()));
-        }
-        String link = nullIfEmpty(string(f, 10));
-        /*
-         * The path is checked as sent, before Path.of could drop the empty components of "a//b" (never normalized:
-         * "x/../y" is not "y" once x is a link). A refused path is not a protocol error: the entry fails alone (the
-         * message keeps the action, so a file's chunks are still consumed) and DST is not touched.
-         */
-        String wirePath = string(f, 6);
-        String refusal = TargetDir.refusal(wirePath);
-        Path relative = refusal == null ? Path.of(wirePath) : Path.of("");
-        FileJob job = new FileJob(relative, FileJob.Kind.valueOf(string(f, 7)), longOf(f, 8), mtime,
-                link == null ? null : Path.of(link), nullIfEmpty(string(f, 11)));
-        byte[] sha = f.get(4).length == 0 ? null : f.get(4);
-        Decision decision = new Decision(job, Decision.Action.valueOf(string(f, 3)), sha, nullIfEmpty(string(f, 5)));
-        String permissions = nullIfEmpty(string(f, 12));
-        if (permissions != null) {
-            PosixFilePermissions.fromString(permissions); // throws IllegalArgumentException if malformed
-        }
-        return new Message(type, decision, permissions, new byte[0],
-                refusal == null ? null : TargetDir.refusedMessage(wirePath.replace("\0", "\\0"), refusal));
-    }
-
-    private static byte[] utf8(String s) {
-        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String string(List<byte[]> fields, int i) {
-        if (i >= fields.size()) {
-            throw new IllegalArgumentException("field " + i + " missing: only " + fields.size() + " fields");
-        }
-        return new String(fields.get(i), StandardCharsets.UTF_8);
-    }
-
-    private static String nullIfEmpty(String s) {
-        return s.isEmpty() ? null : s;
-    }
-
-    private static byte[] longBytes(long v) {
-        return ByteBuffer.allocate(8).putLong(v).array();
-    }
-
-    private static long longOf(List<byte[]> fields, int i) {
-        byte[] b = fields.get(i);
-        if (b.length != 8) {
-            throw new IllegalArgumentException("field " + i + " must be 8 bytes but was " + b.length);
-        }
-        return ByteBuffer.wrap(b).getLong();
     }
 
     /* ---- the sending side (--remote) ---- */
 
     /**
-     * The write stage of a {@code --remote} run, for {@code ReactorChannels.throughBlocking}: sends each decision (and
-     * a copied file's bytes) with a blocking remote sender, and forwards the remote writer's outcomes to {@code out}
-     * from a second thread.
+     * The write stage of a {@code --remote} run, for {@code ReactorChannels.throughBlocking}: offers each entry to the
+     * remote writer, sends the files it asks for, and forwards its outcomes to the stage's output.
      */
-    static BlockingStage<Decision, Outcome> sendingStage(SluiceClient client, Path source, int capacity) {
-        return (in, out) -> send(client, source, capacity, in, out);
+    static Function<SyncPipeline.Remote, BlockingStage<Decision, Outcome>> sendingStage(SluiceClient client,
+            Path source, SyncOptions options) {
+        return hooks -> (in, out) -> new Sending(client, source, options, hooks).run(in, out);
     }
 
-    private static void send(SluiceClient client, Path source, int capacity, ChannelIterator<Decision> in,
-            ChannelSender<Outcome> out) throws Exception {
-        ChannelSender<Message> jobs = client.sender(JOBS, MESSAGES, capacity, (m, reason) -> { });
-        ChannelReceiver<Delivery<Outcome>> results = client.receiver(OUTCOMES, OUTCOME_CODEC, capacity);
-        AtomicReference<Throwable> forwardFailure = new AtomicReference<>();
-        Thread forwarder = new Thread(() -> {
+    /** One {@code --remote} run: the offering thread (the stage's), a replies thread and a content thread. */
+    private static final class Sending {
+        private final SluiceClient client;
+        private final Path source;
+        private final SyncOptions options;
+        private final SyncPipeline.Remote hooks;
+        /* entries offered and not yet answered with DONE: what the writer may ask for, and nothing else */
+        private final Map<Long, FileJob> offered = new ConcurrentHashMap<>();
+        private final Set<Long> wanted = ConcurrentHashMap.newKeySet();
+        /* WANTs for the content thread; at most the writer's pending files plus one (it asks before it waits) */
+        private final LinkedBlockingQueue<Long> wants = new LinkedBlockingQueue<>();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final LongAdder offerBytes = new LongAdder();
+        private final LongAdder contentBytes = new LongAdder();
+        private final LongAdder filesSent = new LongAdder();
+        private final LongAdder replyBytes = new LongAdder();
+        private final LongAdder fileBytes = new LongAdder();
+        private volatile boolean byeSent;
+
+        Sending(SluiceClient client, Path source, SyncOptions options, SyncPipeline.Remote hooks) {
+            this.client = client;
+            this.source = source;
+            this.options = options;
+            this.hooks = hooks;
+        }
+
+        void run(ChannelIterator<Decision> in, ChannelSender<Outcome> out) throws Exception {
+            int capacity = options.capacity();
+            ChannelSender<RemoteWire.ToWriter> entries = client.sender(RemoteWire.ENTRIES,
+                    counting(RemoteWire.TO_WRITER, offerBytes), capacity, (m, reason) -> { });
+            ChannelSender<RemoteWire.Chunk> content = client.sender(RemoteWire.CONTENT,
+                    counting(RemoteWire.CHUNKS, contentBytes), capacity, (m, reason) -> { });
+            ChannelReceiver<Delivery<RemoteWire.Reply>> replies = client.receiver(RemoteWire.REPLIES,
+                    counting(RemoteWire.REPLIES_CODEC, replyBytes), capacity);
+            Thread replyThread = start("sluice-remote-replies", () -> readReplies(replies, entries, out));
+            Thread contentThread = start("sluice-remote-content", () -> sendContent(content));
+            boolean complete = false;
+            long start = System.nanoTime();
+            try {
+                entries.send(new RemoteWire.Start(RemoteWire.VERSION, options.delete(), options.checksum(),
+                        options.dryRun(), options.bwlimitBytesPerSecond()));
+                long seq = 0;
+                long count = 0;
+                while (in.hasNext()) {
+                    Decision decision = in.next();
+                    rethrowFailure();
+                    FileJob job = decision.job();
+                    if (decision.action() == Decision.Action.FAIL) {
+                        out.send(Outcome.failed(job, decision.error()));
+                        continue;
+                    }
+                    String refusal = checkNames(job);
+                    if (refusal != null) {
+                        out.send(Outcome.failed(job, refusal)); // carried exactly or not at all
+                        continue;
+                    }
+                    offered.put(++seq, job);
+                    entries.send(new RemoteWire.Offer(seq, job, options.checksum() ? decision.sha256() : null));
+                    count++;
+                }
+                entries.send(new RemoteWire.End(hooks.walkErrors().getAsInt()));
+                // the replies thread answers the writer's last reply with BYE; the writer then closes the replies
+                replyThread.join();
+                rethrowFailure();
+                if (!byeSent) {
+                    throw new IOException("the remote writer ended the run without its last reply");
+                }
+                entries.close();
+                content.close();
+                complete = true;
+                hooks.notices().accept(String.format("remote    %d entries offered (%s), %d files sent (%s of "
+                        + "file data, %s in chunks), %s of replies in %s", count, Units.bytes(offerBytes.sum()),
+                        filesSent.sum(), Units.bytes(fileBytes.sum()), Units.bytes(contentBytes.sum()),
+                        Units.bytes(replyBytes.sum()), Units.millis(System.nanoTime() - start)));
+            } finally {
+                if (!complete) {
+                    entries.trySend(new RemoteWire.Control(true)); // best effort: the writer removes its temp file
+                    entries.close();
+                    content.close();
+                    replies.cancel();
+                    replyThread.interrupt();
+                    replyThread.join(1000);
+                }
+                wants.add(0L); // ends the content thread
+                contentThread.interrupt();
+                contentThread.join(1000);
+            }
+        }
+
+        /* null if the names of the entry can be carried exactly, else why not */
+        private static String checkNames(FileJob job) {
+            try {
+                RemoteWire.Names.of(job.relative());
+                if (job.linkTarget() != null) {
+                    RemoteWire.Names.ofLinkTarget(job.linkTarget());
+                }
+                return null;
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+        }
+
+        private void rethrowFailure() throws IOException {
+            Throwable t = failure.get();
+            if (t != null) {
+                throw new IOException("the remote run failed: " + Failures.describe(t), t);
+            }
+        }
+
+        private Thread start(String name, ThrowingRunnable body) {
+            Thread t = new Thread(() -> {
+                try {
+                    body.run();
+                } catch (Exception e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, name);
+            t.setDaemon(true);
+            t.start();
+            return t;
+        }
+
+        private void readReplies(ChannelReceiver<Delivery<RemoteWire.Reply>> replies,
+                ChannelSender<RemoteWire.ToWriter> entries, ChannelSender<Outcome> out)
+                throws InterruptedException, IOException {
             try {
                 for (;;) {
-                    out.send(results.receive().item());
+                    RemoteWire.Reply reply = replies.receive().item();
+                    if (reply instanceof RemoteWire.Want w) {
+                        FileJob job = offered.get(w.seq());
+                        if (job == null || job.kind() != FileJob.Kind.FILE || !wanted.add(w.seq())) {
+                            throw new IOException("protocol error: the writer asked for entry " + w.seq()
+                                    + (job == null ? ", which is not on offer" : ", " + job + ", again or wrongly"));
+                        }
+                        wants.add(w.seq());
+                    } else if (reply instanceof RemoteWire.Done d) {
+                        FileJob job = offered.remove(d.seq());
+                        if (job == null) {
+                            throw new IOException("protocol error: an outcome for entry " + d.seq()
+                                    + ", which is not on offer");
+                        }
+                        wanted.remove(d.seq());
+                        out.send(new Outcome(job, d.status(), d.bytesWritten(), d.error()));
+                    } else if (reply instanceof RemoteWire.Notice n) {
+                        hooks.notices().accept("sluice-sync: writer: " + n.text());
+                    } else if (reply instanceof RemoteWire.Failure f) {
+                        hooks.failure().accept(f.text());
+                    } else if (reply instanceof RemoteWire.Deleted d) {
+                        // the writer's last reply: every offer must have its outcome; then confirm with BYE
+                        hooks.deleted().accept(d.count());
+                        if (!offered.isEmpty()) {
+                            throw new IOException("protocol error: the writer ended the run without answering "
+                                    + offered.size() + " entries");
+                        }
+                        entries.send(new RemoteWire.Control(false));
+                        byeSent = true;
+                    }
                 }
             } catch (ChannelClosedException end) {
                 if (end.getCause() != null) {
-                    forwardFailure.set(end.getCause());
+                    throw new IOException("the remote writer's replies failed: " + Failures.describe(end.getCause()),
+                            end.getCause());
                 }
-            } catch (InterruptedException e) {
-                forwardFailure.set(e);
-            } catch (RuntimeException e) {
-                forwardFailure.set(e);
+            } finally {
+                wants.add(0L);
             }
-        }, "sluice-remote-outcomes");
-        forwarder.setDaemon(true);
-        forwarder.start();
-        boolean complete = false;
-        try {
+        }
+
+        /* Sends the files the writer asks for, in the order it asks, hashing them on the way. */
+        private void sendContent(ChannelSender<RemoteWire.Chunk> content) throws InterruptedException {
             byte[] buffer = new byte[CHUNK_BYTES];
-            while (in.hasNext()) {
-                Decision decision = in.next();
-                FileJob job = decision.job();
-                Path file = source.resolve(job.relative());
-                Message header = Message.decision(decision, null);
-                if (header.carriesFile()) {
-                    Set<PosixFilePermission> permissions = null;
-                    try {
-                        permissions = LegacyWriter.posixPermissions(file);
-                    } catch (IOException e) {
-                        // the read below reports it
+            for (;;) {
+                long seq = wants.take();
+                if (seq == 0) {
+                    return;
+                }
+                FileJob job = offered.get(seq);
+                if (job == null) {
+                    return; // the run failed meanwhile
+                }
+                sendFile(seq, job, buffer, content);
+                filesSent.increment();
+            }
+        }
+
+        private void sendFile(long seq, FileJob job, byte[] buffer, ChannelSender<RemoteWire.Chunk> content)
+                throws InterruptedException {
+            Path file = source.resolve(job.relative());
+            MessageDigest digest = Sha256.newDigest();
+            long sent = 0;
+            byte[] last;
+            String error = null;
+            String permissions = null;
+            try (InputStream stream = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                for (;;) {
+                    int n = stream.readNBytes(buffer, 0, buffer.length);
+                    digest.update(buffer, 0, n);
+                    sent += n;
+                    fileBytes.add(n);
+                    if (n < buffer.length) {
+                        last = Arrays.copyOf(buffer, n);
+                        break;
                     }
-                    header = Message.decision(decision,
-                            permissions == null ? null : PosixFilePermissions.toString(permissions));
+                    content.send(new RemoteWire.Chunk(seq, buffer.clone(), false, null, null, null));
                 }
-                jobs.send(header); // blocks while the remote writer is behind: backpressure across the network
-                if (header.carriesFile()) {
-                    sendContent(file, buffer, jobs);
+                Set<PosixFilePermission> mode = LegacyWriter.posixPermissions(file);
+                permissions = mode == null ? null : PosixFilePermissions.toString(mode);
+                FileTime now = Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS);
+                if (sent != job.size() || !Planner.sameTime(now, job.mtime())) {
+                    error = "source changed while it was sent (" + sent + " bytes read, the walk saw " + job.size()
+                            + ")";
                 }
+            } catch (IOException e) {
+                last = new byte[0];
+                error = Failures.describe(e);
             }
-            jobs.send(Message.of(Type.END));
-            forwarder.join(); // ends when the writer closes the outcomes channel after END
-            Throwable failure = forwardFailure.get();
-            if (failure != null) {
-                throw new IOException("the remote writer's outcomes failed: " + Failures.describe(failure), failure);
-            }
-            jobs.send(Message.of(Type.BYE));
-            jobs.close();
-            complete = true;
-        } finally {
-            if (!complete) {
-                jobs.trySend(Message.of(Type.ABORT)); // best effort: the writer removes its temporary file
-                jobs.close();
-                results.cancel();
-                forwarder.interrupt();
-                forwarder.join(1000);
-            }
+            content.send(new RemoteWire.Chunk(seq, last, true, error == null ? digest.digest() : null, permissions,
+                    error));
+        }
+
+        /** A body that may throw, for the helper threads. */
+        private interface ThrowingRunnable {
+            void run() throws Exception;
         }
     }
 
-    private static void sendContent(Path file, byte[] buffer, ChannelSender<Message> jobs)
-            throws InterruptedException {
-        try (InputStream stream = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            for (;;) {
-                int n = stream.readNBytes(buffer, 0, buffer.length);
-                if (n < buffer.length) {
-                    jobs.send(Message.chunk(Arrays.copyOf(buffer, n), true));
-                    return;
-                }
-                jobs.send(Message.chunk(buffer.clone(), false));
+    /* A codec that adds the size of every encoded or decoded item to {@code bytes}. */
+    private static <T> Codec<T> counting(Codec<T> codec, LongAdder bytes) {
+        return new Codec<>() {
+            @Override
+            public byte[] encode(T item) {
+                byte[] b = codec.encode(item);
+                bytes.add(b.length);
+                return b;
             }
-        } catch (IOException e) {
-            jobs.send(Message.unreadable(Failures.describe(e))); // the writer reports the file as failed
-        }
+
+            @Override
+            public T decode(byte[] b) {
+                bytes.add(b.length);
+                return codec.decode(b);
+            }
+
+            @Override
+            public String toString() {
+                return codec.toString();
+            }
+        };
     }
 
     /* ---- the writing side (--serve-writer) ---- */
 
     /**
-     * A running {@code --serve-writer}: a {@link SluiceServer} exposing the jobs and outcomes channels, and the
-     * {@link LegacyWriter} on the jobs channel. {@link #run()} serves one sync run.
+     * A running {@code --serve-writer}: one exclusive {@link SluiceServer} per run, on the same port and token.
+     * {@link #run} serves runs until one is complete.
      */
     static final class Server implements AutoCloseable {
         private final Path target;
         private final SyncOptions options;
-        private final Channel<Message> jobs;
-        private final Channel<Outcome> outcomes;
-        private final SluiceServer server;
+        private final String bind;
+        private final String token;
+        private final SslContext tls;
+        private final Duration resumeSession;
         private final AtomicBoolean cancelled = new AtomicBoolean();
-        private final Set<Path> tempFiles = ConcurrentHashMap.newKeySet();
-        private final LongAdder createdDirs = new LongAdder();
-        private final Counters counters = new Counters();
+        private final int port;
+        private volatile Run current;
 
-        /* tls: a server context (TlsFiles.server), or null for plain TCP */
-        Server(Path target, SyncOptions options, String bind, int port, String token, SslContext tls)
-                throws IOException {
+        /* tls: a server context (TlsFiles.server), or null for plain TCP; token: null to generate one */
+        Server(Path target, SyncOptions options, String bind, int port, String token, SslContext tls) {
+            this(target, options, bind, port, token, tls, RESUME_SESSION);
+        }
+
+        Server(Path target, SyncOptions options, String bind, int port, String token, SslContext tls,
+                Duration resumeSession) {
             this.target = target;
             this.options = options;
-            Files.createDirectories(target);
-            this.jobs = Channel.bounded(options.capacity());
-            this.outcomes = Channel.bounded(options.capacity());
-            SluiceServer.Builder builder = SluiceServer.builder()
-                    .channel(JOBS, jobs, MESSAGES)
-                    .channel(OUTCOMES, outcomes, OUTCOME_CODEC);
-            if (token != null) {
-                builder.token(token);
-            }
-            if (tls != null) {
-                builder.tls(tls);
-            }
-            this.server = builder.bind(bind, port);
+            this.bind = bind;
+            this.tls = tls;
+            this.resumeSession = resumeSession;
+            Run first = new Run(port, token);
+            this.current = first;
+            this.port = first.server.port();
+            this.token = first.server.token();
         }
 
         int port() {
-            return server.port();
+            return port;
         }
 
         String token() {
-            return server.token();
+            return token;
         }
 
-        /** Stops a run in progress (the shutdown hook); idempotent. */
+        /** Stops the run in progress and the writer (the shutdown hook); idempotent. */
         void cancel() {
             cancelled.set(true);
-            jobs.cancel();
+            Run run = current;
+            if (run != null) {
+                run.stop();
+            }
         }
 
         /**
-         * Writes what one client sends until it ends, aborts or vanishes.
+         * Serves runs until one is complete (its client confirmed every outcome) or the writer is cancelled. A run
+         * whose client aborts, breaks the protocol or vanishes is cleaned up, and the next run is served.
          *
-         * @return the exit code: 0, 1 if some entries failed, 130 if cancelled or aborted
+         * @return the exit code: 0, 1 if some entries of the complete run failed, 130 if cancelled
          */
         int run(PrintStream out) throws InterruptedException {
-            long start = System.nanoTime();
-            ChunkStream content = new ChunkStream();
-            LegacyWriter writer = new LegacyWriter(content, target, options, cancelled, tempFiles, createdDirs);
-            String end = "done";
-            int code = 0;
-            try {
-                for (;;) {
-                    Message m = next();
-                    if (m == null) {
-                        end = "no message for " + IDLE_TIMEOUT.toMinutes() + " minutes: the client is gone";
-                        code = 1;
-                        break;
-                    }
-                    if (m.type() == Type.END) {
-                        outcomes.close(); // the client's outcome receiver completes once it has them all
-                        Message bye = jobs.receive(BYE_TIMEOUT);
-                        if (bye == null || bye.type() != Type.BYE) {
-                            out.println("sluice-sync: the client did not confirm the outcomes within "
-                                    + BYE_TIMEOUT.toSeconds() + " s");
-                        }
-                        break;
-                    }
-                    if (m.type() == Type.ABORT || m.type() == Type.BYE) {
-                        end = "the client aborted the run";
-                        code = SyncReport.EXIT_CANCELLED;
-                        break;
-                    }
-                    if (m.type() != Type.DECISION) {
-                        throw new IllegalStateException("protocol error: a " + m.type() + " without a file");
-                    }
-                    Decision decision = m.error() != null ? Decision.fail(m.decision().job(), m.error())
-                            : Planner.atTarget(target, m.decision());
-                    if (m.carriesFile()) {
-                        content.begin(m.permissions());
-                    }
-                    Outcome outcome = writer.write(decision);
-                    if (m.carriesFile()) {
-                        content.skipRest(); // after a skip or a failed write, the file's remaining chunks
-                    }
-                    counters.record(outcome);
-                    outcomes.send(outcome);
+            for (;;) {
+                Run run = current;
+                Result result = run.serve(out);
+                if (result.complete()) {
+                    run.awaitClientClosed(BYE_TIMEOUT); // it still reads the end of the replies
                 }
-            } catch (ChannelClosedException e) {
-                end = cancelled.get() ? "cancelled" : "stopped: " + Failures.describe(e);
-                code = SyncReport.EXIT_CANCELLED;
-            } finally {
-                for (Path tmp : List.copyOf(tempFiles)) {
-                    try {
-                        LegacyWriter.removeTempFile(target, tmp); // not through a link
-                    } catch (IOException e) {
-                        out.println("sluice-sync: could not remove temporary file " + tmp + ": "
-                                + Failures.describe(e));
-                    }
+                run.close();
+                if (result.complete() || cancelled.get()) {
+                    return cancelled.get() ? SyncReport.EXIT_CANCELLED : result.code();
                 }
-                outcomes.close();
+                current = new Run(port, token); // listening again before it says so: a client may connect at once
+                if (cancelled.get()) {
+                    current.stop();
+                }
+                out.println("sluice-sync: writer: cleaned up; waiting for the next run on port " + port);
+                out.flush();
             }
-            if (code == 0 && counters.failedFiles.sum() > 0) {
-                code = 1;
-            }
-            out.printf("sluice-sync: writer %s: %d files copied, %d skipped, %d failed, %d directories created, "
-                    + "%s written in %s%n", end, counters.copiedFiles.sum(), counters.skippedFiles.sum(),
-                    counters.failedFiles.sum(), createdDirs.sum(), Units.bytes(counters.copiedBytes.sum()),
-                    Units.millis(System.nanoTime() - start));
-            return code;
-        }
-
-        private Message next() throws InterruptedException {
-            return jobs.receive(IDLE_TIMEOUT);
         }
 
         @Override
         public void close() {
-            server.close();
+            Run run = current;
+            if (run != null) {
+                run.close();
+            }
         }
 
-        /** The bytes of the file being written, read from the chunk messages that follow its decision. */
-        private final class ChunkStream implements LegacyWriter.Content {
-            private String permissions;
-            private byte[] current = new byte[0];
-            private int position;
-            private boolean last = true;
+        /** How a run ended. */
+        private record Result(boolean complete, int code) {
+        }
 
-            void begin(String newPermissions) {
-                permissions = newPermissions;
-                current = new byte[0];
-                position = 0;
-                last = false;
+        /** One client's run: its own server and channels. */
+        private final class Run implements AutoCloseable {
+            private final Channel<RemoteWire.ToWriter> entries;
+            private final Channel<RemoteWire.Chunk> content;
+            private final Channel<RemoteWire.Reply> replies;
+            private final Channel<Pending> pending;
+            private final SluiceServer server;
+            private final AtomicBoolean ownerGone = new AtomicBoolean();
+            private final java.util.concurrent.CountDownLatch ownerClosed = new java.util.concurrent.CountDownLatch(1);
+            private final AtomicBoolean stopped = new AtomicBoolean(); // the run's own flag for the writers
+            private final Set<Path> tempFiles = ConcurrentHashMap.newKeySet();
+            private final LongAdder createdDirs = new LongAdder();
+            private final Counters counters = new Counters();
+            private final AtomicReference<Throwable> receiverFailure = new AtomicReference<>();
+
+            Run(int port, String token) {
+                int capacity = options.capacity();
+                this.entries = Channel.bounded(capacity);
+                this.content = Channel.bounded(capacity);
+                this.replies = Channel.bounded(capacity);
+                this.pending = Channel.bounded(capacity);
+                SluiceServer.Builder builder = SluiceServer.builder()
+                        .channel(RemoteWire.ENTRIES, entries, RemoteWire.TO_WRITER, SluiceServer.Direction.SEND_ONLY)
+                        .channel(RemoteWire.CONTENT, content, RemoteWire.CHUNKS, SluiceServer.Direction.SEND_ONLY)
+                        .channel(RemoteWire.REPLIES, replies, RemoteWire.REPLIES_CODEC,
+                                SluiceServer.Direction.RECEIVE_ONLY)
+                        .maxFrameSize(RemoteWire.MAX_FRAME)
+                        .resumeSession(resumeSession)
+                        .exclusive(this::onOwnerClosed);
+                if (token != null) {
+                    builder.token(token);
+                }
+                if (tls != null) {
+                    builder.tls(tls);
+                }
+                this.server = builder.bind(bind, port);
             }
 
-            /** Consumes the chunks of the current file not read yet. */
-            void skipRest() throws InterruptedException {
-                while (!last) {
-                    pull();
-                }
+            /* on a transport thread: the client's connection has ended (normally or not) */
+            private void onOwnerClosed() {
+                ownerGone.set(true);
+                stop();
+                ownerClosed.countDown();
             }
 
-            /* Takes the next chunk; an error in it becomes an IOException in the writer. */
-            private String pull() throws InterruptedException {
-                Message m = next();
-                if (m == null) {
-                    throw new ChannelClosedException("no chunk for " + IDLE_TIMEOUT.toMinutes() + " minutes", null);
-                }
-                if (m.type() != Type.CHUNK && m.type() != Type.LAST_CHUNK) {
-                    throw new IllegalStateException("protocol error: " + m.type() + " in the middle of a file");
-                }
-                last = m.type() == Type.LAST_CHUNK;
-                current = m.data();
-                position = 0;
-                return m.error();
+            void awaitClientClosed(Duration timeout) throws InterruptedException {
+                ownerClosed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
             }
 
-            @Override
-            public InputStream open(FileJob job) {
-                return new InputStream() {
-                    @Override
-                    public int read() throws IOException {
-                        byte[] one = new byte[1];
-                        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+            /* ends the run's waits: every channel op throws, the writers stop at the next chunk */
+            void stop() {
+                stopped.set(true);
+                entries.cancel();
+                content.cancel();
+                replies.cancel();
+                pending.cancel();
+            }
+
+            Result serve(PrintStream out) throws InterruptedException {
+                long startNanos = 0;
+                String end = "done";
+                boolean complete = false;
+                Thread receiver = null;
+                try {
+                    RemoteWire.ToWriter first = entries.receive(); // waits for a client
+                    startNanos = System.nanoTime();
+                    if (!(first instanceof RemoteWire.Start start)) {
+                        throw new ProtocolException("a run starts with START, not " + first);
                     }
-
-                    @Override
-                    public int read(byte[] b, int off, int len) throws IOException {
-                        while (position == current.length) {
-                            if (last) {
-                                return -1;
-                            }
-                            String error;
-                            try {
-                                error = pull();
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                                throw new java.io.InterruptedIOException("interrupted while receiving a file");
-                            }
-                            if (error != null) {
-                                throw new IOException("cannot read the source: " + error);
-                            }
+                    long bwlimit = minLimit(options.bwlimitBytesPerSecond(), start.bwlimit());
+                    SyncOptions run = options.withDelete(start.delete()).withChecksum(start.checksum())
+                            .withDryRun(start.dryRun()).withBwlimit(0); // throttled here, per chunk
+                    if (!run.dryRun()) {
+                        Files.createDirectories(target);
+                    }
+                    ChunkStream chunks = new ChunkStream(bwlimit);
+                    LegacyWriter files = new LegacyWriter(chunks, target, run, stopped, tempFiles, createdDirs);
+                    receiver = new Thread(() -> receive(chunks, files), "sluice-writer-files");
+                    receiver.setDaemon(true);
+                    receiver.start();
+                    complete = generate(run, receiver, out);
+                    if (!complete) {
+                        end = "the client aborted the run";
+                    }
+                } catch (ChannelClosedException | java.util.concurrent.CancellationException e) {
+                    end = cancelled.get() ? "cancelled" : ownerGone.get() ? "the client went away"
+                            : "stopped: " + Failures.describe(e);
+                } catch (ProtocolException e) {
+                    end = "protocol error: " + e.getMessage();
+                } catch (IOException e) {
+                    end = "stopped: " + Failures.describe(e);
+                } catch (RuntimeException e) {
+                    end = "stopped by an internal error: " + e; // the run ends, the writer goes on
+                } finally {
+                    stop();
+                    if (receiver != null) {
+                        receiver.join(TimeUnit.SECONDS.toMillis(5));
+                    }
+                    for (Path tmp : List.copyOf(tempFiles)) {
+                        try {
+                            LegacyWriter.removeTempFile(target, tmp); // not through a link
+                        } catch (IOException e) {
+                            out.println("sluice-sync: could not remove temporary file " + tmp + ": "
+                                    + Failures.describe(e));
                         }
-                        int n = Math.min(len, current.length - position);
-                        System.arraycopy(current, position, b, off, n);
-                        position += n;
-                        return n;
                     }
-                };
+                }
+                Throwable failed = receiverFailure.get();
+                if (failed != null) {
+                    complete = false;
+                    end = (failed instanceof ProtocolException ? "protocol error: " + failed.getMessage()
+                            : "stopped: " + Failures.describe(failed));
+                }
+                if (startNanos != 0 || !end.equals("done")) {
+                    out.printf("sluice-sync: writer: %s; %d files copied, %d skipped, %d failed, %d directories "
+                            + "created, %s written in %s%n", end, counters.copiedFiles.sum(),
+                            counters.skippedFiles.sum(), counters.failedFiles.sum(), createdDirs.sum(),
+                            Units.bytes(counters.copiedBytes.sum()),
+                            Units.millis(startNanos == 0 ? 0 : System.nanoTime() - startNanos));
+                }
+                int code = counters.failedFiles.sum() > 0 ? 1 : 0;
+                return new Result(complete, code);
+            }
+
+            /* The generator: decides for each offer; true if the client confirmed the end (BYE). */
+            private boolean generate(SyncOptions run, Thread receiver, PrintStream out)
+                    throws InterruptedException, IOException {
+                Set<Path> seen = run.delete() ? new HashSet<>() : null;
+                LegacyWriter direct = new LegacyWriter(NO_CONTENT, target, run, stopped, tempFiles, createdDirs);
+                for (;;) {
+                    RemoteWire.ToWriter m = next(entries);
+                    if (m instanceof RemoteWire.Offer offer) {
+                        FileJob job = offer.job();
+                        if (seen != null) {
+                            seen.add(job.relative());
+                        }
+                        Decision decision = Planner.atTarget(target, run, Decision.copy(job, offer.sha256()),
+                                stopped);
+                        if (decision.action() == Decision.Action.COPY && job.kind() == FileJob.Kind.FILE
+                                && !run.dryRun()) {
+                            pending.send(new Pending(offer.seq(), decision)); // before the WANT: bounded WANTs
+                            replies.send(new RemoteWire.Want(offer.seq()));
+                        } else {
+                            reply(offer.seq(), direct.write(decision));
+                        }
+                    } else if (m instanceof RemoteWire.End endOfRun) {
+                        pending.close();
+                        receiver.join(); // after the last wanted file, or when the run stops
+                        if (receiverFailure.get() != null) {
+                            return false;
+                        }
+                        long deleted = 0;
+                        if (seen != null) {
+                            deleted = deleteExtraneous(seen, run, endOfRun.walkErrors());
+                        }
+                        replies.send(new RemoteWire.Deleted(deleted)); // the last reply: the client answers BYE
+                        RemoteWire.ToWriter bye = entries.receive(BYE_TIMEOUT);
+                        if (!(bye instanceof RemoteWire.Control c) || c.abort()) {
+                            out.println("sluice-sync: the client did not confirm the outcomes within "
+                                    + BYE_TIMEOUT.toSeconds() + " s");
+                            return false;
+                        }
+                        replies.close(); // the client's receiver completes: it may close the connection
+                        return true;
+                    } else if (m instanceof RemoteWire.Control c && c.abort()) {
+                        return false;
+                    } else {
+                        throw new ProtocolException("unexpected " + m + " in the middle of a run");
+                    }
+                }
+            }
+
+            /* The receiver: writes each wanted file from its chunks, in WANT order. */
+            private void receive(ChunkStream chunks, LegacyWriter files) {
+                try (ChannelIterator<Pending> it = pending.iterator()) {
+                    while (it.hasNext()) {
+                        Pending p = it.next();
+                        chunks.begin(p.seq());
+                        Outcome outcome = files.write(p.decision());
+                        chunks.skipRest();
+                        reply(p.seq(), outcome);
+                    }
+                } catch (ChannelClosedException e) {
+                    if (!stopped.get()) {
+                        receiverFailure.compareAndSet(null, e);
+                    }
+                } catch (InterruptedException e) {
+                    receiverFailure.compareAndSet(null, e);
+                } catch (RuntimeException e) {
+                    if (!stopped.get()) { // else a cancellation seen by the writer: the run was stopped anyway
+                        receiverFailure.compareAndSet(null, e);
+                        stop(); // a protocol error in the content: the run cannot go on
+                    }
+                }
+            }
+
+            private void reply(long seq, Outcome outcome) throws InterruptedException {
+                counters.record(outcome);
+                replies.send(new RemoteWire.Done(seq, outcome.status(), outcome.bytesWritten(), outcome.error()));
+            }
+
+            private long deleteExtraneous(Set<Path> seen, SyncOptions run, long walkErrors)
+                    throws InterruptedException {
+                if (walkErrors > 0) {
+                    replies.send(new RemoteWire.Notice("some of SRC could not be read: skipping --delete"));
+                    return 0;
+                }
+                if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                    return 0; // a dry run into a DST that does not exist yet
+                }
+                try {
+                    return Deletion.extraneous(target, seen, run.dryRun(), line -> sendQuietly(
+                            new RemoteWire.Notice(line)), (path, reason) -> {
+                                counters.failedFiles.increment();
+                                sendQuietly(new RemoteWire.Failure(SyncPipeline.display(path) + ": " + reason));
+                            });
+                } catch (IOException e) {
+                    counters.failedFiles.increment();
+                    sendQuietly(new RemoteWire.Failure("--delete: " + Failures.describe(e)));
+                    return 0;
+                }
+            }
+
+            /* from inside Deletion's callbacks, which cannot throw InterruptedException */
+            private void sendQuietly(RemoteWire.Reply reply) {
+                try {
+                    replies.send(reply);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ChannelClosedException("interrupted", e);
+                }
+            }
+
+            /* Takes the next message; a client silent for IDLE_TIMEOUT is given up. */
+            private <M> M next(Channel<M> channel) throws InterruptedException {
+                M m = channel.receive(IDLE_TIMEOUT);
+                if (m == null) {
+                    throw new ProtocolException("no message for " + IDLE_TIMEOUT.toMinutes() + " minutes: the "
+                            + "client is gone");
+                }
+                return m;
             }
 
             @Override
-            public Set<PosixFilePermission> permissions(FileJob job) {
-                return permissions == null ? null : PosixFilePermissions.fromString(permissions);
+            public void close() {
+                stop();
+                server.close();
+            }
+
+            /** The bytes of the file being written, read from the chunks that follow its WANT. */
+            private final class ChunkStream implements LegacyWriter.Content {
+                private final long bwlimit;
+                private final long throttleStart = System.nanoTime();
+                private long throttled;
+                private long seq;
+                private String permissions;
+                private byte[] current = new byte[0];
+                private int position;
+                private boolean last = true;
+                private MessageDigest digest;
+
+                ChunkStream(long bwlimit) {
+                    this.bwlimit = bwlimit;
+                }
+
+                void begin(long newSeq) {
+                    seq = newSeq;
+                    permissions = null;
+                    current = new byte[0];
+                    position = 0;
+                    last = false;
+                    digest = Sha256.newDigest();
+                }
+
+                /** Consumes the chunks of the current file not read yet (after a skip or a failed write). */
+                void skipRest() throws InterruptedException {
+                    while (!last) {
+                        pull();
+                    }
+                }
+
+                /* Takes the next chunk of the current file; an error in it becomes an IOException in the writer. */
+                private RemoteWire.Chunk pull() throws InterruptedException {
+                    RemoteWire.Chunk c = next(content);
+                    if (c.seq() != seq) {
+                        throw new ProtocolException("content of entry " + c.seq() + " while entry " + seq
+                                + " was expected");
+                    }
+                    last = c.last();
+                    current = c.data();
+                    position = 0;
+                    digest.update(current);
+                    throttle(current.length);
+                    if (last) {
+                        permissions = c.permissions();
+                    }
+                    return c;
+                }
+
+                @Override
+                public InputStream open(FileJob job) {
+                    return new InputStream() {
+                        @Override
+                        public int read() throws IOException {
+                            byte[] one = new byte[1];
+                            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+                        }
+
+                        @Override
+                        public int read(byte[] b, int off, int len) throws IOException {
+                            while (position == current.length) {
+                                if (last) {
+                                    return -1;
+                                }
+                                RemoteWire.Chunk c;
+                                try {
+                                    c = pull();
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                    throw new InterruptedIOException("interrupted while receiving a file");
+                                }
+                                if (c.last()) {
+                                    if (c.error() != null) {
+                                        throw new IOException("cannot read the source: " + c.error());
+                                    }
+                                    if (!MessageDigest.isEqual(c.sha256(), digest.digest())) {
+                                        throw new IOException("the bytes received differ from the ones sent "
+                                                + "(SHA-256 mismatch)");
+                                    }
+                                }
+                            }
+                            int n = Math.min(len, current.length - position);
+                            System.arraycopy(current, position, b, off, n);
+                            position += n;
+                            return n;
+                        }
+                    };
+                }
+
+                @Override
+                public Set<PosixFilePermission> permissions(FileJob job) {
+                    return permissions == null ? null : PosixFilePermissions.fromString(permissions);
+                }
+
+                /* --bwlimit: parks until the bytes received so far fit the rate, in slices (the run may stop) */
+                private void throttle(int bytes) throws InterruptedException {
+                    if (bwlimit <= 0) {
+                        return;
+                    }
+                    throttled += bytes;
+                    long due = throttleStart + (long) (throttled * 1e9 / bwlimit);
+                    for (long wait; (wait = due - System.nanoTime()) > 0; ) {
+                        if (stopped.get()) {
+                            throw new ChannelClosedException("the run was stopped", null);
+                        }
+                        if (Thread.interrupted()) {
+                            throw new InterruptedException("interrupted while throttled");
+                        }
+                        LockSupport.parkNanos(Math.min(wait, PARK_SLICE_NANOS));
+                    }
+                }
             }
         }
     }
+
+    /** A wanted file, handed from the generator to the receiver. */
+    private record Pending(long seq, Decision decision) {
+    }
+
+    /** The client broke the protocol: the run ends, the writer goes on. */
+    static final class ProtocolException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ProtocolException(String message) {
+            super(message);
+        }
+    }
+
+    /* the smaller of two limits, 0 meaning none */
+    private static long minLimit(long a, long b) {
+        if (a <= 0) {
+            return Math.max(b, 0);
+        }
+        return b <= 0 ? a : Math.min(a, b);
+    }
+
+    /* The generator never copies a file itself: those go to the receiver. */
+    private static final LegacyWriter.Content NO_CONTENT = new LegacyWriter.Content() {
+        @Override
+        public InputStream open(FileJob job) throws IOException {
+            throw new IOException("internal error: the generator has no file content");
+        }
+
+        @Override
+        public Set<PosixFilePermission> permissions(FileJob job) {
+            return null;
+        }
+    };
 }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -20,6 +21,7 @@ import dev.sluice.reactor.BlockingStage;
 import dev.sluice.rsocket.ClientOptions;
 import dev.sluice.rsocket.RemoteChannelException;
 import dev.sluice.rsocket.SluiceClient;
+import dev.sluice.rsocket.SluiceServer;
 import io.netty.handler.ssl.SslContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,10 +47,13 @@ import picocli.CommandLine.Parameters;
             "Files of equal size and modification time are skipped",
             "(--checksum compares contents instead).",
             "No SRC and DST: a demo on a generated tree, synced twice.",
-            "The writer can run in another process: 'sluice-sync --serve-writer DST'",
-            "there, then 'sluice-sync SRC --remote HOST:PORT --token T' here.",
+            "The writer can run in another process: 'sluice-sync --serve-writer DST",
+            "--token-file T' there, then 'sluice-sync SRC --remote HOST:PORT",
+            "--token-file T' here (T: a file with the shared secret, mode 0600;",
+            "the writer creates it if missing; or set $SLUICE_TOKEN on both sides).",
+            "--delete, --checksum, --dry-run and --bwlimit go on the SRC side.",
             "TLS: '--serve-writer DST --tls-keystore writer.p12' there and",
-            "'SRC --remote HOST:PORT --token T --tls-trust writer.p12' here, the",
+            "'SRC --remote HOST:PORT --tls-trust writer.p12' here, the",
             "password in $SLUICE_TLS_PASSWORD on both sides. The client trusts",
             "only the certificates in --tls-trust (this pins the writer's",
             "certificate), and the certificate must also name the HOST of",
@@ -63,6 +68,8 @@ public final class SluiceSync implements Callable<Integer> {
 
     /** The exit code for bad arguments and refused paths. */
     static final int EXIT_USAGE = 2;
+    /** The environment variable that may hold the token of --remote / --serve-writer. */
+    static final String TOKEN_ENV = "SLUICE_TOKEN";
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "SRC", description = "the directory to copy from")
     private Path source;
@@ -99,9 +106,15 @@ public final class SluiceSync implements Callable<Integer> {
             description = "send the writes to a 'sluice-sync --serve-writer' at HOST:PORT instead of DST")
     private String remote;
 
-    @Option(names = "--token", paramLabel = "T",
-            description = "the shared secret of --remote / --serve-writer (the writer generates one if not given)")
-    private String token;
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "the file holding the shared secret of --remote / --serve-writer (--serve-writer: created "
+                    + "with a new random token, mode 0600, if missing; default: $" + SluiceSync.TOKEN_ENV
+                    + ", else the writer makes a temporary one)")
+    private Path tokenFile;
+
+    /* refused with an explanation: a secret in argv is readable by every local user */
+    @Option(names = "--token", paramLabel = "T", hidden = true)
+    private String tokenInArgv;
 
     @Option(names = "--serve-writer", paramLabel = "DST",
             description = "run only the writer stage into DST, for one 'sluice-sync SRC --remote' run")
@@ -255,14 +268,19 @@ public final class SluiceSync implements Callable<Integer> {
         if (tlsRefusal != null) {
             return usage(tlsRefusal);
         }
+        if (tokenInArgv != null) {
+            return usage("--token is not accepted: a secret on the command line is visible to every local user "
+                    + "(ps, /proc/PID/cmdline). Put it in a file only you can read and give --token-file FILE, or "
+                    + "set " + TOKEN_ENV);
+        }
         if (serveWriter != null) {
             return serveWriter(options);
         }
         if (remote != null) {
             return remote(options);
         }
-        if (token != null) {
-            return usage("--token needs --remote or --serve-writer");
+        if (tokenFile != null) {
+            return usage("--token-file needs --remote or --serve-writer");
         }
         if (source == null && target == null) {
             return demo(options);
@@ -381,22 +399,20 @@ public final class SluiceSync implements Callable<Integer> {
         return existing.toRealPath().resolve(existing.relativize(absolute));
     }
 
-    /* --serve-writer DST: the writer stage alone, behind a SluiceServer, for one run. */
+    /* --serve-writer DST: the writer stage alone, behind an exclusive SluiceServer, until one run is complete. */
     private int serveWriter(SyncOptions options) throws IOException {
         if (source != null || remote != null) {
             return usage("--serve-writer takes no SRC, DST or --remote: it writes what a remote sluice-sync sends");
         }
         if (options.delete() || options.checksum() || options.dryRun()) {
-            return usage("--delete, --checksum and --dry-run are not supported with --serve-writer");
+            return usage("--delete, --checksum and --dry-run are given on the sending side ('SRC --remote'): the "
+                    + "writer takes them from there, they are not supported with --serve-writer");
         }
         if (port < 0 || port > 65535) {
             return usage("--port must be in [0, 65535] but was " + port);
         }
         if (Files.exists(serveWriter, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(serveWriter)) {
             return usage("DST exists and is not a directory: " + serveWriter);
-        }
-        if (token != null && token.isEmpty()) {
-            return usage("--token must not be empty");
         }
         SslContext tls = null;
         if (tlsKeystore != null) {
@@ -406,17 +422,54 @@ public final class SluiceSync implements Callable<Integer> {
                 return usage(e.getMessage());
             }
         }
-        try (RemoteWriter.Server server = new RemoteWriter.Server(serveWriter, options, bind, port, token, tls)) {
+        Path madeTokenFile = null;
+        String token;
+        String tokenSource;
+        try {
+            if (tokenFile != null && !Files.exists(tokenFile, LinkOption.NOFOLLOW_LINKS)) {
+                token = SluiceServer.newToken();
+                writeTokenFile(tokenFile, token, false);
+                tokenSource = "a new token in " + tokenFile + " (mode 0600)";
+            } else if (tokenFile != null) {
+                token = readTokenFile(tokenFile);
+                tokenSource = "the token in " + tokenFile;
+            } else if (env.apply(TOKEN_ENV) != null) {
+                token = env.apply(TOKEN_ENV).strip();
+                tokenSource = "the token in $" + TOKEN_ENV;
+            } else {
+                token = SluiceServer.newToken();
+                madeTokenFile = Files.createTempFile("sluice-token-", "", PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------")));
+                writeTokenFile(madeTokenFile, token, true);
+                tokenSource = "a new token in " + madeTokenFile + " (mode 0600, removed when the writer ends; copy "
+                        + "it to the sending side)";
+            }
+        } catch (TokenException e) {
+            return usage(e.getMessage());
+        }
+        RemoteWriter.Server bound;
+        try {
+            bound = new RemoteWriter.Server(serveWriter, options, bind, port, token, tls);
+        } catch (IllegalArgumentException e) {
+            if (madeTokenFile != null) {
+                Files.deleteIfExists(madeTokenFile);
+            }
+            return usage(e.getMessage()); // a weak token: the bridge says why, never the token itself
+        }
+        try (RemoteWriter.Server server = bound) {
             serving = server;
             if (cancelled.get()) {
                 server.cancel();
             }
             out.printf("sluice-sync: writer into %s listening on %s:%d%s%n", serveWriter, bind, server.port(),
                     tls == null ? "" : " (TLS, key from " + tlsKeystore + ")");
-            out.println(token == null ? "sluice-sync: token " + server.token()
-                    : "sluice-sync: token as given by --token");
-            out.println("sluice-sync: waiting for one run: sluice-sync SRC --remote HOST:" + server.port()
-                    + " --token T" + (tls == null ? "" : " --tls-trust FILE"));
+            if (tls == null && !isLoopback(bind)) {
+                err.println("sluice-sync: warning: listening on " + bind + " without TLS: the token and every file "
+                        + "cross the network in the clear (give --tls-keystore)");
+            }
+            out.println("sluice-sync: clients must present " + tokenSource);
+            out.println("sluice-sync: waiting for a run: sluice-sync SRC --remote HOST:" + server.port()
+                    + " --token-file FILE" + (tls == null ? "" : " --tls-trust FILE"));
             out.flush();
             int code = server.run(out);
             out.flush();
@@ -426,6 +479,54 @@ public final class SluiceSync implements Callable<Integer> {
             return SyncReport.EXIT_CANCELLED;
         } finally {
             serving = null;
+            if (madeTokenFile != null) {
+                Files.deleteIfExists(madeTokenFile);
+            }
+        }
+    }
+
+    /** A token file that cannot be used. */
+    private static final class TokenException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        TokenException(String message) {
+            super(message);
+        }
+    }
+
+    private static String readTokenFile(Path file) throws TokenException {
+        String token;
+        try {
+            token = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new TokenException("cannot read --token-file " + file + ": " + Failures.describe(e));
+        }
+        if (token.isEmpty()) {
+            throw new TokenException("--token-file " + file + " is empty");
+        }
+        return token;
+    }
+
+    /* Writes a token to a new file only its owner can read (0600). */
+    private static void writeTokenFile(Path file, String token, boolean exists) throws TokenException {
+        try {
+            if (exists) {
+                Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+            } else {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+                        "rw-------")));
+                Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new TokenException("cannot create --token-file " + file + ": " + Failures.describe(e));
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 
@@ -434,12 +535,17 @@ public final class SluiceSync implements Callable<Integer> {
         if (source == null || target != null) {
             return usage("--remote takes SRC only (DST is the --serve-writer's)");
         }
-        if (options.delete() || options.checksum() || options.dryRun()) {
-            return usage("--delete, --checksum and --dry-run are not supported with --remote");
+        String token;
+        try {
+            token = tokenFile != null ? readTokenFile(tokenFile) : env.apply(TOKEN_ENV);
+        } catch (TokenException e) {
+            return usage(e.getMessage());
         }
-        if (token == null || token.isEmpty()) {
-            return usage("--remote needs --token (printed by the --serve-writer at start)");
+        if (token == null || token.isBlank()) {
+            return usage("--remote needs the writer's token: --token-file FILE (the file the --serve-writer names "
+                    + "at start) or the environment variable " + TOKEN_ENV);
         }
+        token = token.strip();
         int colon = remote.lastIndexOf(':');
         int remotePort;
         try {
@@ -478,7 +584,7 @@ public final class SluiceSync implements Callable<Integer> {
         try (SluiceClient client = connected) {
             List<SyncReport> reports = new ArrayList<>();
             int code = sync(source, Path.of(remote), options, reports,
-                    RemoteWriter.sendingStage(client, source, options.capacity()));
+                    RemoteWriter.sendingStage(client, source, options));
             writeJson(reports);
             return code;
         } catch (RemoteChannelException e) {
@@ -492,7 +598,7 @@ public final class SluiceSync implements Callable<Integer> {
     }
 
     private int sync(Path src, Path dst, SyncOptions options, List<SyncReport> reports,
-            BlockingStage<Decision, Outcome> remoteWriter) throws IOException {
+            Function<SyncPipeline.Remote, BlockingStage<Decision, Outcome>> remoteWriter) throws IOException {
         if (cancelled.get()) {
             return SyncReport.EXIT_CANCELLED;
         }

@@ -16,6 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import java.util.function.LongConsumer;
 
 import dev.sluice.Channel;
 import dev.sluice.ChannelIterator;
@@ -71,7 +74,16 @@ final class SyncPipeline {
     private volatile Disposable subscription;
     private volatile Progress progress;
     private volatile Consumer<Outcome> listener = o -> { };
-    private BlockingStage<Decision, Outcome> remoteWriter; // --remote: the write stage in another process
+    /* --remote: the write stage in another process, made when the run starts */
+    private Function<Remote, BlockingStage<Decision, Outcome>> remoteWriter;
+
+    /**
+     * What a {@code --remote} write stage gets from the pipeline: the walker's error count (for {@code --delete}),
+     * where to print notices, where to report a failure of an entry that is not in SRC (a deletion), and where to
+     * add the entries the remote writer deleted.
+     */
+    record Remote(IntSupplier walkErrors, Consumer<String> notices, Consumer<String> failure, LongConsumer deleted) {
+    }
 
     SyncPipeline(Path source, Path target, SyncOptions options, java.io.PrintStream out) {
         this.source = source;
@@ -93,9 +105,10 @@ final class SyncPipeline {
 
     /**
      * Replaces the local writer with a stage that hands the decisions to a writer in another process
-     * ({@code --remote}); the hashers then plan without seeing DST ({@link Planner#remote}).
+     * ({@code --remote}); the hashers then plan without seeing DST ({@link Planner#remote}), and {@code --delete}
+     * is the remote writer's.
      */
-    SyncPipeline writeRemotely(BlockingStage<Decision, Outcome> stage) {
+    SyncPipeline writeRemotely(Function<Remote, BlockingStage<Decision, Outcome>> stage) {
         this.remoteWriter = stage;
         return this;
     }
@@ -138,7 +151,10 @@ final class SyncPipeline {
                     : new Planner(source, target, options, cancelled);
             LegacyWriter writer = new LegacyWriter(source, target, options, cancelled, tempFiles,
                     counters.createdDirs);
-            BlockingStage<Decision, Outcome> write = remoteWriter != null ? remoteWriter : writer::run;
+            BlockingStage<Decision, Outcome> write = remoteWriter != null
+                    ? remoteWriter.apply(new Remote(walker::errors, display::message, this::remoteFailure,
+                            counters.deleted::add))
+                    : writer::run;
 
             Flux<Outcome> outcomes = ReactorChannels.flux(scan.receiver())                       // 1 -> 2
                     .flatMap(job -> Mono.fromCallable(() -> planner.decide(job)).subscribeOn(hashers),
@@ -163,7 +179,7 @@ final class SyncPipeline {
             }
             abort = await();
             stop(walkerThread);
-            if (abort == null && options.delete()) {
+            if (abort == null && options.delete() && remoteWriter == null) {
                 deleted = deleteExtraneous(walker);
             }
         } finally {
@@ -219,6 +235,13 @@ final class SyncPipeline {
             progress.message("sluice-sync: failed: " + line);
         }
         listener.accept(outcome);
+    }
+
+    /* --remote: the remote writer could not handle an entry of DST (a deletion) */
+    private void remoteFailure(String line) {
+        counters.failedFiles.increment();
+        failures.add(line);
+        progress.message("sluice-sync: failed: " + line);
     }
 
     private long deleteExtraneous(TreeWalker walker) {

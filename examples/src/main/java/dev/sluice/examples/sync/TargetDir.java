@@ -66,6 +66,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class TargetDir implements Closeable {
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
+    /** How often {@link #makeDirs} walks down again after another writer changed the same directories meanwhile. */
+    static final int MAKE_DIRS_ATTEMPTS = 3;
 
     private final Path root;                         // DST as given: links in its own path are followed, as rsync does
     private final Path relative;                     // this directory below root; the empty path for root itself
@@ -233,12 +235,12 @@ final class TargetDir implements Closeable {
         }
         try {
             for (Path name : checked(relativeDir)) {
-                BasicFileAttributes attrs = current.stat(name.toString());
+                BasicFileAttributes attrs = current.stat(name);
                 if (attrs == null || !attrs.isDirectory()) {
                     current.close();
                     return null;
                 }
-                TargetDir next = current.openDir(name.toString());
+                TargetDir next = current.openDir(name);
                 current.close();
                 current = next;
             }
@@ -254,16 +256,32 @@ final class TargetDir implements Closeable {
      * component and replacing each that is not a directory, as {@code rsync -a} does where SRC has a directory: a
      * link there (even one to a directory) is removed, never followed, and so is a file.
      *
+     * <p>Two writers of one run may replace the same link at once (the remote writer's generator makes directories
+     * and links while its receiver writes the files it asked for; the hashers do not keep the walk's order): one of
+     * them then finds the link gone, or a directory where it saw the link. Such a failure is taken as a change made
+     * meanwhile and the walk down is tried again from this directory, at most {@value #MAKE_DIRS_ATTEMPTS} times.
+     *
      * @param created counts the directories created (replacements included)
      */
     TargetDir makeDirs(Path relativeDir, LongAdder created) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return makeDirsOnce(relativeDir, created);
+            } catch (FileSystemException e) { // NoSuchFile, "Is a directory", DirectoryNotEmpty, NotDirectory...
+                if (attempt == MAKE_DIRS_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private TargetDir makeDirsOnce(Path relativeDir, LongAdder created) throws IOException {
         TargetDir current = borrow();
         if (relativeDir == null) {
             return current;
         }
         try {
-            for (Path component : checked(relativeDir)) {
-                String name = component.toString();
+            for (Path name : checked(relativeDir)) {
                 BasicFileAttributes attrs = current.stat(name);
                 if (attrs != null && !attrs.isDirectory()) {
                     current.deleteFile(name); // a link or a file where SRC has a directory: unlinkat, not followed
@@ -295,7 +313,7 @@ final class TargetDir implements Closeable {
             throw new NoSuchFileException(root.resolve(relative).toString());
         }
         try {
-            InputStream in = parent.openFile(relative.getFileName().toString());
+            InputStream in = parent.openHere(relative.getFileName());
             return new java.io.FilterInputStream(in) {
                 @Override
                 public void close() throws IOException {
@@ -318,19 +336,24 @@ final class TargetDir implements Closeable {
      */
     boolean deleteFileIfExists(Path relative) throws IOException {
         try (TargetDir parent = find(checked(relative).getParent())) {
-            return parent != null && parent.deleteFileIfExists(relative.getFileName().toString());
+            return parent != null && parent.deleteHereIfExists(relative.getFileName());
         }
     }
 
-    /* ---- one name in this directory ---- */
+    /* ---- one name in this directory ----
+     *
+     * A name is a Path of one component (from Path.getFileName(), a listing, or Path.of for a name made here), never
+     * a String: on Linux a name is bytes, and a String loses those that are not valid in the platform charset (two
+     * names differing only in such bytes would become one).
+     */
 
     /** The path of {@code name} in this directory, for messages and for registering temporary files. */
-    Path pathOf(String name) {
+    Path pathOf(Path name) {
         return path.resolve(name);
     }
 
     /** What {@code name} is, not following a link; {@code null} if there is nothing. */
-    BasicFileAttributes stat(String name) throws IOException {
+    BasicFileAttributes stat(Path name) throws IOException {
         try {
             if (dir != null) {
                 return dir.getFileAttributeView(name(name), BasicFileAttributeView.class, NOFOLLOW).readAttributes();
@@ -342,7 +365,7 @@ final class TargetDir implements Closeable {
     }
 
     /** Opens the directory {@code name}; fails if it is a link (never followed) or not a directory. */
-    TargetDir openDir(String name) throws IOException {
+    TargetDir openDir(Path name) throws IOException {
         Path child = relative.resolve(name(name));
         if (dir != null) {
             SecureDirectoryStream<Path> sub;
@@ -364,12 +387,12 @@ final class TargetDir implements Closeable {
     }
 
     /** Creates the directory {@code name}. */
-    void createDirectory(String name) throws IOException {
+    void createDirectory(Path name) throws IOException {
         Files.createDirectory(checkedPath().resolve(name(name))); // no mkdirat in java.nio: see the class comment
     }
 
     /** Creates the new regular file {@code name} for writing; fails if anything (a link too) is there. */
-    OutputStream createFile(String name) throws IOException {
+    OutputStream createFile(Path name) throws IOException {
         Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS);
         if (dir != null) {
@@ -379,7 +402,7 @@ final class TargetDir implements Closeable {
     }
 
     /** Reads the regular file {@code name}; a link there fails (O_NOFOLLOW). */
-    InputStream openFile(String name) throws IOException {
+    private InputStream openHere(Path name) throws IOException {
         Set<OpenOption> options = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         if (dir != null) {
             return Channels.newInputStream(dir.newByteChannel(name(name), options));
@@ -388,12 +411,12 @@ final class TargetDir implements Closeable {
     }
 
     /** Sets the modification time of the file or directory {@code name} (a link there fails: O_NOFOLLOW). */
-    void setModifiedTime(String name, FileTime mtime) throws IOException {
+    void setModifiedTime(Path name, FileTime mtime) throws IOException {
         basicView(name).setTimes(mtime, null, null);
     }
 
     /** Sets the POSIX permissions of {@code name}, where the file system has them; {@code null} leaves them. */
-    void setPermissions(String name, Set<PosixFilePermission> permissions) throws IOException {
+    void setPermissions(Path name, Set<PosixFilePermission> permissions) throws IOException {
         if (permissions == null) {
             return;
         }
@@ -409,7 +432,7 @@ final class TargetDir implements Closeable {
      * Creates the link {@code name -> target} and tries to give it {@code mtime} (not every platform can set a
      * link's own time; the link is what matters).
      */
-    void createLink(String name, Path target, FileTime mtime) throws IOException {
+    void createLink(Path name, Path target, FileTime mtime) throws IOException {
         Path link = checkedPath().resolve(name(name));
         Files.createSymbolicLink(link, target); // no symlinkat in java.nio: see the class comment
         try {
@@ -420,7 +443,7 @@ final class TargetDir implements Closeable {
     }
 
     /** Renames {@code from} to {@code to} in this directory, atomically replacing a file or link at {@code to}. */
-    void rename(String from, String to) throws IOException {
+    void rename(Path from, Path to) throws IOException {
         if (dir != null) {
             dir.move(name(from), dir, name(to)); // renameat(2)
         } else {
@@ -430,7 +453,7 @@ final class TargetDir implements Closeable {
     }
 
     /** Deletes the file or link {@code name} (never what a link points to); fails on a directory. */
-    void deleteFile(String name) throws IOException {
+    void deleteFile(Path name) throws IOException {
         if (dir != null) {
             dir.deleteFile(name(name)); // unlinkat(2) without AT_REMOVEDIR
             return;
@@ -443,7 +466,7 @@ final class TargetDir implements Closeable {
     }
 
     /** {@link #deleteFile} if something is there. */
-    boolean deleteFileIfExists(String name) throws IOException {
+    private boolean deleteHereIfExists(Path name) throws IOException {
         try {
             deleteFile(name);
             return true;
@@ -453,7 +476,7 @@ final class TargetDir implements Closeable {
     }
 
     /** Deletes the empty directory {@code name}. */
-    void deleteDirectory(String name) throws IOException {
+    void deleteDirectory(Path name) throws IOException {
         if (dir != null) {
             dir.deleteDirectory(name(name)); // unlinkat(2) with AT_REMOVEDIR: a link there is not a directory
             return;
@@ -466,17 +489,17 @@ final class TargetDir implements Closeable {
     }
 
     /** The names in this directory; call it once per handle. */
-    List<String> list() throws IOException {
-        List<String> names = new ArrayList<>();
+    List<Path> list() throws IOException {
+        List<Path> names = new ArrayList<>();
         if (dir != null) {
             for (Path entry : dir) {
-                names.add(entry.getFileName().toString());
+                names.add(entry.getFileName());
             }
             return names;
         }
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(checkedPath())) {
             for (Path entry : entries) {
-                names.add(entry.getFileName().toString());
+                names.add(entry.getFileName());
             }
         }
         return names;
@@ -511,7 +534,7 @@ final class TargetDir implements Closeable {
         return new TargetDir(root, relative, dir, key, false);
     }
 
-    private BasicFileAttributeView basicView(String name) throws IOException {
+    private BasicFileAttributeView basicView(Path name) throws IOException {
         return dir != null ? dir.getFileAttributeView(name(name), BasicFileAttributeView.class, NOFOLLOW)
                 : Files.getFileAttributeView(checkedPath().resolve(name(name)), BasicFileAttributeView.class,
                         NOFOLLOW);
@@ -544,13 +567,14 @@ final class TargetDir implements Closeable {
         return path;
     }
 
-    /* A single, plain name of this directory, as a path of the directory's file system. */
-    private Path name(String name) {
-        assert !name.isEmpty() && name.indexOf('/') < 0 && !name.equals(".") && !name.equals("..") : name;
-        return path.getFileSystem().getPath(name);
+    /* A single, plain name of this directory (checked when assertions are on: the callers pass such names). */
+    private Path name(Path name) {
+        assert name.getNameCount() == 1 && !name.isAbsolute() && !name.toString().isEmpty()
+                && !name.toString().equals(".") && !name.toString().equals("..") : name;
+        return name;
     }
 
-    private IOException notADirectory(String name, FileSystemException e) throws IOException {
+    private IOException notADirectory(Path name, FileSystemException e) throws IOException {
         BasicFileAttributes attrs = stat(name);
         if (attrs != null && attrs.isSymbolicLink()) {
             return new NotDirectoryException(pathOf(name) + " (a link, not followed)");

@@ -1,7 +1,9 @@
 package dev.sluice.examples.sync;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,12 +25,14 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -46,7 +50,9 @@ import dev.sluice.ChannelSender;
 import dev.sluice.rsocket.ClientOptions;
 import dev.sluice.rsocket.Codec;
 import dev.sluice.rsocket.Delivery;
+import dev.sluice.rsocket.RemoteChannelException;
 import dev.sluice.rsocket.SluiceClient;
+import dev.sluice.rsocket.SluiceServer;
 
 /**
  * Issue 13, safety: no write of sluice-sync ever lands outside DST, and where {@code rsync -a} handles the case, DST
@@ -66,7 +72,6 @@ class SyncSafetyTest {
 
     private static final FileTime FROZEN = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
     private static final FileTime SOURCE_TIME = FileTime.from(Instant.parse("2020-01-02T03:04:05Z"));
-    private static final String TOKEN = "sync-safety-test";
 
     @TempDir
     Path tmp;
@@ -242,6 +247,38 @@ class SyncSafetyTest {
         assertTrue(Files.isSymbolicLink(dst.resolve("stale")));
     }
 
+    /* ---- names that are bytes, not text (local runs) ---- */
+
+    /*
+     * On Linux a name is bytes; these are not valid UTF-8 (the platform charset here), so a String would turn each
+     * bad byte into U+FFFD and a\xff and a\xfe into one name. Both DSTs start with a stale a\xff, an extraneous
+     * a\xfd and dir\xe9/old\xf0: with --delete, DST must end up as rsync -a --delete leaves it, byte for byte.
+     */
+    @Test
+    void namesThatAreNotUtf8_keptAsBytes_andDeleteFindsThem_asRsyncDoes() throws Exception {
+        write(src.resolve(raw("a%FF")), "one");
+        write(src.resolve(raw("a%FE")), "two");
+        write(src.resolve(raw("dir%E9/b%C3")), "three");
+        Files.createSymbolicLink(src.resolve(raw("link%FA")), raw("a%FF"));
+        inBothDsts(d -> {
+            write(d.resolve(raw("a%FF")), "stale");
+            write(d.resolve(raw("a%FD")), "extraneous");
+            write(d.resolve(raw("dir%E9/old%F0")), "extraneous too");
+        });
+
+        SyncReport report = syncBothAndCheck(SyncOptions.defaults().withDelete(true));
+
+        assertEquals(0, report.exitCode(), String.join("\n", report.failures()));
+        assertEquals(2, report.deleted(), "a\\xfd and dir\\xe9/old\\xf0");
+        Map<String, String> names = new TreeMap<>();
+        manifest(dst).forEach((name, what) -> names.put(name, what.split(" ")[0]));
+        assertEquals(Map.of("a\\xfe", "file", "a\\xff", "file", "dir\\xe9", "dir", "dir\\xe9/b\\xc3", "file",
+                "link\\xfa", "link"), names);
+        assertEquals("one", Files.readString(dst.resolve(raw("a%FF"))));
+        assertEquals("two", Files.readString(dst.resolve(raw("a%FE"))));
+        assertEquals(raw("a%FF"), Files.readSymbolicLink(dst.resolve(raw("link%FA"))));
+    }
+
     /* ---- paths that are not plain relative paths (local writer and planner) ---- */
 
     @ParameterizedTest(name = "path [{0}]")
@@ -279,14 +316,37 @@ class SyncSafetyTest {
     /** Raw fields: the client below writes messages that the real client never would. */
     private static final Codec<List<byte[]>> RAW = Codec.record(fields -> fields, fields -> fields);
 
+    /*
+     * A client holding the token speaks RemoteWire by hand. It offers links to outside DST and then entries "through"
+     * them (the writer replaces such a link by a directory, never follows it), and names that leave DST. The writer's
+     * decoder refuses a bad name (RemoteWire.Names.relative) before the run sees the entry: the bridge ends the stream
+     * that carried it with the reason, the items confirmed before it stay, the run goes on. So the client opens a new
+     * entries stream for each bad name and one for the rest of the run, which ends with END, DELETED and BYE: the
+     * writer exits with the run's code.
+     */
     @Test
     void remote_hostileClientSendsLinksThenEntriesThroughThem_nothingOutsideAndTheRunGoesOn() throws Exception {
         String outsideAbs = outside.toString();
-        List<String> refused = List.of("c/../escaped", "../escape", outside.resolve("abs.txt").toString(), "d//e",
-                "trailing/", "", ".", "a/./f2", "nul\0name", "/", "..");
+        Map<String, String> badNames = new LinkedHashMap<>(); // name -> why the writer's decoder refuses it
+        badNames.put("c/../evil", "has a '..' component"); // a link's name through the link c, and out
+        badNames.put("c/../escaped", "has a '..' component");
+        badNames.put("../escape", "has a '..' component");
+        badNames.put("../dir-escape", "has a '..' component");
+        badNames.put("..", "has a '..' component");
+        badNames.put("a/../../x", "has a '..' component");
+        badNames.put(".", "has a '.' component");
+        badNames.put("a/./f2", "has a '.' component");
+        badNames.put(outside.resolve("abs.txt").toString(), "is absolute");
+        badNames.put("/", "is absolute");
+        badNames.put("d//e", "has an empty component");
+        badNames.put("trailing/", "has an empty component");
+        badNames.put("", "is empty");
+        badNames.put("nul\0name", "contains a NUL byte");
+        badNames.put("x".repeat(4097), "is longer than 4096 bytes");
         Map<String, String> before = canary();
 
-        RemoteWriter.Server server = new RemoteWriter.Server(dst, SyncOptions.defaults(), "127.0.0.1", 0, TOKEN, null);
+        String token = SluiceServer.newToken();
+        RemoteWriter.Server server = new RemoteWriter.Server(dst, SyncOptions.defaults(), "127.0.0.1", 0, token, null);
         ByteArrayOutputStream serverOut = new ByteArrayOutputStream();
         CompletableFuture<Integer> serverCode = new CompletableFuture<>();
         Thread serving = new Thread(() -> {
@@ -298,66 +358,124 @@ class SyncSafetyTest {
         }, "test-hostile-serve-writer");
         serving.setDaemon(true);
         serving.start();
-        List<Outcome> outcomes;
-        try (SluiceClient client = SluiceClient.connect("127.0.0.1", server.port(), ClientOptions.token(TOKEN))) {
-            ChannelSender<List<byte[]>> jobs = client.sender(RemoteWriter.JOBS, RAW, 8, (m, reason) -> { });
-            ChannelReceiver<Delivery<Outcome>> results = client.receiver(RemoteWriter.OUTCOMES,
-                    RemoteWriter.OUTCOME_CODEC, 8);
-            CompletableFuture<List<Outcome>> received = CompletableFuture.supplyAsync(() -> {
-                List<Outcome> all = new ArrayList<>();
-                try {
-                    for (;;) {
-                        all.add(results.receive().item());
-                    }
-                } catch (ChannelClosedException end) {
-                    return all;
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+        HostileClient hostile;
+        List<List<byte[]>> unconfirmedOnTheRunsStream = new CopyOnWriteArrayList<>();
+        try (SluiceClient client = SluiceClient.connect("127.0.0.1", server.port(), ClientOptions.token(token))) {
+            hostile = new HostileClient(client);
+            CompletableFuture<Void> firstFailed = new CompletableFuture<>();
+            ChannelSender<List<byte[]>> first = client.sender(RemoteWire.ENTRIES, RAW, 8, (item, reason) -> {
+                unconfirmedOnTheRunsStream.add(item);
+                firstFailed.complete(null);
             });
-
-            sendLink(jobs, "a", outsideAbs);
-            sendFile(jobs, "a/f", "through a");              // a is a link now: must replace it, not follow it
-            sendDir(jobs, "a/sub");
-            sendFile(jobs, "a/sub/g", "g");
-            sendLink(jobs, "l", outsideAbs);
-            sendDir(jobs, "l/x");                            // a directory "through" l
-            sendLink(jobs, "c", outside.resolve("sub").toString());
-            for (String path : refused) {
-                sendFile(jobs, path, "refused " + path);      // chunks follow: the writer must skip them
+            first.send(RAW.decode(RemoteWire.TO_WRITER.encode(new RemoteWire.Start(RemoteWire.VERSION, false, false,
+                    false, 0))));
+            first.send(hostile.link(1, "a", outsideAbs));
+            first.send(hostile.file(2, "a/f", "through a"));  // a is a link now: it is replaced, not followed
+            first.send(hostile.dir(3, "a/sub"));
+            first.send(hostile.file(4, "a/sub/g", "g"));
+            first.send(hostile.link(5, "l", outsideAbs));
+            first.send(hostile.dir(6, "l/x"));                 // a directory "through" l
+            first.send(hostile.link(7, "c", outside.resolve("sub").toString()));
+            first.send(hostile.link(8, "m", outsideAbs));
+            first.send(hostile.link(9, "m/evil", "t"));        // a link whose name goes through the link m
+            for (long seq = 1; seq <= 9; seq++) {
+                hostile.done(seq).get(20, TimeUnit.SECONDS);   // all taken by the run: confirmed
             }
-            sendDir(jobs, "../dir-escape");
-            sendLink(jobs, "c/../evil", "t");
-            sendFile(jobs, "after.txt", "the run goes on");
-            jobs.send(RAW_END);
-            outcomes = received.get(20, TimeUnit.SECONDS);
-            jobs.send(List.of(utf8("BYE"), new byte[0], new byte[0]));
-            jobs.close();
+
+            // a bad name on the run's own stream: that stream ends, with the bad offer as its only unconfirmed item
+            List<byte[]> badOnFirst = hostile.link(10, "c/../evil", "t");
+            first.send(badOnFirst);
+            hostile.awaitRefused(firstFailed, badOnFirst);
+            assertRefused(first, "c/../evil", badNames.get("c/../evil"));
+            assertEquals(1, unconfirmedOnTheRunsStream.size(), "unconfirmed: " + unconfirmedOnTheRunsStream.size());
+            assertArrayEquals(badOnFirst.get(3), unconfirmedOnTheRunsStream.get(0).get(3));
+
+            // every bad name as a FILE, a DIR and a LINK, each on a stream of its own; the same for a bad link target
+            long seq = 11;
+            for (Map.Entry<String, String> bad : badNames.entrySet()) {
+                for (List<byte[]> offer : List.of(hostile.file(seq++, bad.getKey(), "refused"),
+                        hostile.dir(seq++, bad.getKey()), hostile.link(seq++, bad.getKey(), "t"))) {
+                    assertRefused(hostile.failingStream(offer), bad.getKey(), bad.getValue());
+                }
+            }
+            List<byte[]> nulTarget = hostile.link(seq++, "nul-target", "t");
+            nulTarget.set(6, "t\0x".getBytes(StandardCharsets.UTF_8));
+            String message = failureOf(hostile.failingStream(nulTarget));
+            assertTrue(message.contains("cannot be decoded") && message.contains("link target contains a NUL byte: "
+                    + "'t\\x00x'"), message);
+
+            // the rest of the run on a new stream: a good entry, then the end
+            ChannelSender<List<byte[]>> rest = client.sender(RemoteWire.ENTRIES, RAW, 8, (item, reason) -> { });
+            rest.send(hostile.file(100, "after.txt", "the run goes on"));
+            rest.send(RAW.decode(RemoteWire.TO_WRITER.encode(new RemoteWire.End(0))));
+            hostile.deleted.get(20, TimeUnit.SECONDS);
+            rest.send(RAW.decode(RemoteWire.TO_WRITER.encode(new RemoteWire.Control(false)))); // BYE
+            hostile.replying.get(20, TimeUnit.SECONDS); // the writer closes the replies after BYE
+            rest.close();
+            hostile.content.close();
         }
         int code = serverCode.get(20, TimeUnit.SECONDS);
 
         assertEquals(before, canary(), "something outside DST changed");
-        assertEquals(1, code, serverOut.toString(StandardCharsets.UTF_8));
-        List<Outcome> failed = outcomes.stream().filter(o -> o.status() == Outcome.Status.FAILED).toList();
-        assertEquals(refused.size() + 2, failed.size(), outcomes.toString());
-        List<String> refusedPaths = new ArrayList<>(refused);
-        refusedPaths.addAll(List.of("../dir-escape", "c/../evil"));
-        for (String path : refusedPaths) {
-            String prefix = "refused: the entry path '" + path.replace("\0", "\\0") + "' ";
-            assertEquals(1, failed.stream().filter(o -> o.error().startsWith(prefix)).count(),
-                    path + " not refused exactly once: " + failed);
+        String output = serverOut.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, output);
+        // a, l, c, m, m/evil (links), a/f, a/sub/g, after.txt; directories a, a/sub, l, l/x, m (a, l, m replace links)
+        assertTrue(output.contains("writer: done; 8 files copied, 0 skipped, 0 failed, 5 directories created"),
+                output);
+        assertEquals(List.of(2L, 4L, 100L), hostile.wanted, "the writer asked for the good files only");
+        assertEquals(Set.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 100L), hostile.doneSeqs(),
+                "outcomes for the good entries only");
+        for (long seq : hostile.doneSeqs()) {
+            RemoteWire.Done done = hostile.done(seq).get();
+            assertEquals(Outcome.Status.COPIED, done.status(), seq + ": " + done.error());
         }
-        assertEquals(8, outcomes.stream().filter(o -> o.status() == Outcome.Status.COPIED).count(),
-                outcomes.toString()); // a, a/f, a/sub, a/sub/g, l, l/x, c, after.txt
-        assertEquals(outcomes.size(), failed.size() + 8, outcomes.toString());
-        assertTrue(Files.isDirectory(dst.resolve("a"), LinkOption.NOFOLLOW_LINKS), "a is still a link");
-        assertEquals("through a", Files.readString(dst.resolve("a/f")));
-        assertEquals("g", Files.readString(dst.resolve("a/sub/g")));
-        assertTrue(Files.isDirectory(dst.resolve("l/x"), LinkOption.NOFOLLOW_LINKS)
-                && Files.isDirectory(dst.resolve("l"), LinkOption.NOFOLLOW_LINKS));
-        assertEquals(outside.resolve("sub"), Files.readSymbolicLink(dst.resolve("c")));
-        assertEquals("the run goes on", Files.readString(dst.resolve("after.txt")));
-        assertEquals(0, Trees.tempFiles(dst), "temporary files left in DST");
+        Map<String, String> expected = new TreeMap<>();
+        expected.put("a", "dir");
+        expected.put("a/f", "file through a");
+        expected.put("a/sub", "dir");
+        expected.put("a/sub/g", "file g");
+        expected.put("l", "dir");
+        expected.put("l/x", "dir");
+        expected.put("c", "link -> " + outside.resolve("sub"));
+        expected.put("m", "dir");
+        expected.put("m/evil", "link -> t");
+        expected.put("after.txt", "file the run goes on");
+        assertEquals(expected, kinds(dst), "DST");
+    }
+
+    /* The stream's sends fail, and their cause names the bad name (as RemoteWire.Names.show spells it) and why. */
+    private static void assertRefused(ChannelSender<List<byte[]>> stream, String name, String why) {
+        String message = failureOf(stream);
+        String shown = RemoteWire.Names.show(name.getBytes(StandardCharsets.UTF_8));
+        assertTrue(message.contains("cannot be decoded") && message.contains("entry name must be relative and inside "
+                + "DST, but it " + why + ": '" + shown + "'"), message);
+    }
+
+    private static String failureOf(ChannelSender<List<byte[]>> stream) {
+        ChannelClosedException closed = assertThrows(ChannelClosedException.class, () -> stream.send(List.of()));
+        return assertInstanceOf(RemoteChannelException.class, closed.getCause()).getMessage();
+    }
+
+    /* Every entry below root: "dir", "file CONTENT" or "link -> TARGET". */
+    private static Map<String, String> kinds(Path root) throws IOException {
+        Map<String, String> kinds = new TreeMap<>();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                if (!dir.equals(root)) {
+                    kinds.put(root.relativize(dir).toString(), "dir");
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                kinds.put(root.relativize(file).toString(), attrs.isSymbolicLink()
+                        ? "link -> " + Files.readSymbolicLink(file) : "file " + Files.readString(file));
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return kinds;
     }
 
     /* ---- TargetDir alone: with descriptors, and the checked-path form of platforms without openat ---- */
@@ -376,20 +494,66 @@ class SyncSafetyTest {
             assertNull(TargetDir.lookup(dst, Path.of("l/keep.txt")), "nothing exists below a link");
             assertNull(TargetDir.lookup(dst, Path.of("d/l/deep.txt")));
             assertThrows(IOException.class, () -> TargetDir.readLink(dst, Path.of("d/l/../link")));
-            assertThrows(IOException.class, () -> root.openDir("l").close());
+            assertThrows(IOException.class, () -> root.openDir(Path.of("l")).close());
             assertThrows(IOException.class, () -> root.openFile(Path.of("l/keep.txt")).close());
             assertThrows(IOException.class, () -> root.deleteFileIfExists(Path.of("..")));
             assertFalse(root.deleteFileIfExists(Path.of("l/keep.txt")));
-            assertEquals(2, Deletion.deleteTree(root, "d")); // d/l as a link, then d: nothing below d/l
+            assertEquals(2, Deletion.deleteTree(root, Path.of("d"))); // d/l as a link, then d: nothing below d/l
         }
         assertEquals(before, canary(), "something outside DST changed");
         try (TargetDir root = TargetDir.open(dst, descriptors);
              TargetDir made = root.makeDirs(Path.of("l/x/y"), created)) {
-            made.createFile("z").close();
+            made.createFile(Path.of("z")).close();
         }
         assertEquals(3, created.sum()); // l (replacing the link), l/x, l/x/y
         assertTrue(Files.isRegularFile(dst.resolve("l/x/y/z"), LinkOption.NOFOLLOW_LINKS));
         assertEquals(before, canary(), "something outside DST changed");
+    }
+
+    /*
+     * Two writers of one remote run (the generator, which makes directories and links, and the receiver, which writes
+     * the files it asked for) may both meet the same link where a directory must be: both replace it, and both must
+     * get the directory, not an error.
+     */
+    @ParameterizedTest(name = "descriptors={0}")
+    @ValueSource(booleans = {true, false})
+    void targetDir_twoWritersReplaceTheSameLinkAtOnce_bothGetTheDirectory(boolean descriptors) throws Exception {
+        Map<String, String> before = canary();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        List<String> failures = new ArrayList<>();
+        int rounds = 2000;
+        try {
+            for (int round = 0; round < rounds; round++) {
+                Files.createSymbolicLink(dst.resolve("a"), outside);
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<String>> both = new ArrayList<>();
+                for (String sub : List.of("a/x", "a/y")) {
+                    both.add(pool.submit(() -> {
+                        start.await(10, TimeUnit.SECONDS);
+                        try (TargetDir root = TargetDir.open(dst, descriptors);
+                             TargetDir made = root.makeDirs(Path.of(sub), new LongAdder())) {
+                            return null;
+                        } catch (IOException e) {
+                            return sub + ": " + e;
+                        }
+                    }));
+                }
+                for (java.util.concurrent.Future<String> f : both) {
+                    String failure = f.get(10, TimeUnit.SECONDS);
+                    if (failure != null) {
+                        failures.add("round " + round + ": " + failure);
+                    }
+                }
+                assertTrue(Files.isDirectory(dst.resolve("a"), LinkOption.NOFOLLOW_LINKS), "round " + round);
+                try (TargetDir root = TargetDir.open(dst, descriptors)) {
+                    Deletion.deleteTree(root, Path.of("a"));
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(before, canary(), "something outside DST changed");
+        assertEquals(List.of(), failures, failures.size() + " of " + 2 * rounds + " makeDirs failed");
     }
 
     /*
@@ -410,19 +574,19 @@ class SyncSafetyTest {
             Files.createSymbolicLink(dst.resolve("d"), outside);
 
             attempt(failures, "createFile", () -> {
-                try (OutputStream out = d.createFile("new.txt")) {
+                try (OutputStream out = d.createFile(Path.of("new.txt"))) {
                     out.write(1);
                 }
             });
-            attempt(failures, "createDirectory", () -> d.createDirectory("newdir"));
-            attempt(failures, "createLink", () -> d.createLink("newlink", Path.of("t"), FROZEN));
-            attempt(failures, "setModifiedTime", () -> d.setModifiedTime("keep.txt", SOURCE_TIME));
-            attempt(failures, "setPermissions", () -> d.setPermissions("keep.txt",
+            attempt(failures, "createDirectory", () -> d.createDirectory(Path.of("newdir")));
+            attempt(failures, "createLink", () -> d.createLink(Path.of("newlink"), Path.of("t"), FROZEN));
+            attempt(failures, "setModifiedTime", () -> d.setModifiedTime(Path.of("keep.txt"), SOURCE_TIME));
+            attempt(failures, "setPermissions", () -> d.setPermissions(Path.of("keep.txt"),
                     PosixFilePermissions.fromString("rwxrwxrwx")));
-            attempt(failures, "rename", () -> d.rename("keep.txt", "stolen"));
-            attempt(failures, "deleteFile", () -> d.deleteFile("keep.txt"));
-            attempt(failures, "deleteTree", () -> Deletion.deleteTree(d, "sub"));
-            attempt(failures, "openFile", () -> d.openFile("keep.txt").close());
+            attempt(failures, "rename", () -> d.rename(Path.of("keep.txt"), Path.of("stolen")));
+            attempt(failures, "deleteFile", () -> d.deleteFile(Path.of("keep.txt")));
+            attempt(failures, "deleteTree", () -> Deletion.deleteTree(d, Path.of("sub")));
+            attempt(failures, "openFile", () -> d.openFile(Path.of("keep.txt")).close());
         }
 
         assertEquals(before, canary(), "something outside DST changed; failed: " + failures);
@@ -549,6 +713,16 @@ class SyncSafetyTest {
 
     /* ---- helpers: trees ---- */
 
+    /* A relative name from its bytes, percent-encoded: "a%FF" is the two bytes a, 0xff (no String can name it). */
+    private static Path raw(String percentEncoded) {
+        return Path.of("/").relativize(Path.of(java.net.URI.create("file:///" + percentEncoded)));
+    }
+
+    /* A relative name's exact bytes, readable: printable ASCII as is, any other byte as \xNN (two names, two keys). */
+    private static String exact(Path relative) {
+        return RemoteWire.Names.show(RemoteWire.Names.of(relative));
+    }
+
     private static void write(Path file, String content) throws IOException {
         Files.createDirectories(file.getParent());
         Files.writeString(file, content);
@@ -574,10 +748,13 @@ class SyncSafetyTest {
         Files.getFileAttributeView(rsyncDst.getParent(), BasicFileAttributeView.class).setTimes(FROZEN, null, null);
     }
 
-    /* Everything under tmp except the two DSTs: type, mode, size, SHA-256, link target, mtime in nanoseconds. */
+    /*
+     * Everything under tmp except the two DSTs: type, mode, size, SHA-256, link target, mtime in nanoseconds; names
+     * and link targets by their exact bytes.
+     */
     private Map<String, String> canary() throws IOException {
         Map<String, String> entries = new TreeMap<>();
-        walkOutsideDst((path, attrs) -> entries.put(tmp.relativize(path).toString(), describe(path, attrs, true)));
+        walkOutsideDst((path, attrs) -> entries.put(exact(tmp.relativize(path)), describe(path, attrs, true)));
         BasicFileAttributes rootAttrs = Files.readAttributes(tmp, BasicFileAttributes.class);
         entries.put(".", "dir " + rootAttrs.lastModifiedTime().to(TimeUnit.NANOSECONDS));
         return entries;
@@ -608,21 +785,24 @@ class SyncSafetyTest {
         });
     }
 
-    /* A DST tree for the comparison with rsync: type, mode, content hash, link target, file and link mtimes. */
+    /*
+     * A DST tree for the comparison with rsync: type, mode, content hash, link target, file and link mtimes; names and
+     * link targets by their exact bytes.
+     */
     private static Map<String, String> manifest(Path root) throws IOException {
         Map<String, String> entries = new TreeMap<>();
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
                 if (!dir.equals(root)) {
-                    entries.put(root.relativize(dir).toString(), describe(dir, attrs, false));
+                    entries.put(exact(root.relativize(dir)), describe(dir, attrs, false));
                 }
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                entries.put(root.relativize(file).toString(), describe(file, attrs, false));
+                entries.put(exact(root.relativize(file)), describe(file, attrs, false));
                 return FileVisitResult.CONTINUE;
             }
         });
@@ -633,7 +813,8 @@ class SyncSafetyTest {
         String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
         long nanos = attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS);
         if (attrs.isSymbolicLink()) {
-            return "link -> " + Files.readSymbolicLink(path) + " " + nanos;
+            return "link -> " + RemoteWire.Names.show(RemoteWire.Names.ofLinkTarget(Files.readSymbolicLink(path))) + " "
+                    + nanos;
         }
         if (attrs.isDirectory()) {
             return "dir " + mode + (directoryTimes ? " " + nanos : "");
@@ -646,32 +827,103 @@ class SyncSafetyTest {
 
     /* ---- helpers: the raw wire ---- */
 
-    private static final List<byte[]> RAW_END = List.of(utf8("END"), new byte[0], new byte[0]);
+    /**
+     * The hostile client's side of RemoteWire: builds OFFERs with names exactly as given (the layout from
+     * RemoteWire.TO_WRITER, the name field replaced by raw bytes), sends the content the writer WANTs, and keeps the
+     * replies.
+     */
+    private static final class HostileClient {
+        private final SluiceClient client;
+        final ChannelSender<RemoteWire.Chunk> content;
+        private final Map<Long, byte[]> files = new ConcurrentHashMap<>();
+        private final Map<Long, CompletableFuture<RemoteWire.Done>> done = new ConcurrentHashMap<>();
+        final List<Long> wanted = new CopyOnWriteArrayList<>();
+        final CompletableFuture<Long> deleted = new CompletableFuture<>();
+        final CompletableFuture<Void> replying = new CompletableFuture<>();
 
-    private static void sendFile(ChannelSender<List<byte[]>> jobs, String path, String content) throws Exception {
-        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-        jobs.send(decision("FILE", path, bytes.length, null, Sha256.newDigest().digest(bytes)));
-        jobs.send(List.of(utf8("LAST_CHUNK"), bytes, new byte[0]));
-    }
+        HostileClient(SluiceClient client) {
+            this.client = client;
+            this.content = client.sender(RemoteWire.CONTENT, RemoteWire.CHUNKS, 8, (c, reason) -> { });
+            ChannelReceiver<Delivery<RemoteWire.Reply>> replies = client.receiver(RemoteWire.REPLIES,
+                    RemoteWire.REPLIES_CODEC, 8);
+            Thread reader = new Thread(() -> {
+                try {
+                    for (;;) {
+                        RemoteWire.Reply reply = replies.receive().item();
+                        if (reply instanceof RemoteWire.Want w) {
+                            wanted.add(w.seq());
+                            byte[] data = files.get(w.seq());
+                            content.send(new RemoteWire.Chunk(w.seq(), data, true, Sha256.newDigest().digest(data),
+                                    "rw-r--r--", null));
+                        } else if (reply instanceof RemoteWire.Done d) {
+                            done(d.seq()).complete(d);
+                        } else if (reply instanceof RemoteWire.Deleted d) {
+                            deleted.complete(d.count());
+                        } else {
+                            throw new AssertionError("unexpected reply " + reply);
+                        }
+                    }
+                } catch (ChannelClosedException end) {
+                    if (end.getCause() == null) {
+                        replying.complete(null);
+                    } else {
+                        replying.completeExceptionally(end.getCause());
+                    }
+                } catch (Throwable e) {
+                    replying.completeExceptionally(e);
+                }
+            }, "test-hostile-replies");
+            reader.setDaemon(true);
+            reader.start();
+        }
 
-    private static void sendDir(ChannelSender<List<byte[]>> jobs, String path) throws Exception {
-        jobs.send(decision("DIR", path, 0, null, null));
-    }
+        CompletableFuture<RemoteWire.Done> done(long seq) {
+            return done.computeIfAbsent(seq, s -> new CompletableFuture<>());
+        }
 
-    private static void sendLink(ChannelSender<List<byte[]>> jobs, String path, String target) throws Exception {
-        jobs.send(decision("LINK", path, 0, target, null));
-    }
+        Set<Long> doneSeqs() {
+            return done.entrySet().stream().filter(e -> e.getValue().isDone()).map(Map.Entry::getKey)
+                    .collect(java.util.stream.Collectors.toSet());
+        }
 
-    /* A COPY decision laid out as RemoteWriter's codec does, with the path exactly as given. */
-    private static List<byte[]> decision(String kind, String path, long size, String linkTarget, byte[] sha) {
-        Instant mtime = SOURCE_TIME.toInstant();
-        return List.of(utf8("DECISION"), new byte[0], new byte[0], utf8("COPY"), sha == null ? new byte[0] : sha,
-                new byte[0], utf8(path), utf8(kind), ByteBuffer.allocate(8).putLong(size).array(),
-                ByteBuffer.allocate(12).putLong(mtime.getEpochSecond()).putInt(mtime.getNano()).array(),
-                linkTarget == null ? new byte[0] : utf8(linkTarget), new byte[0], utf8("rw-r--r--"));
-    }
+        List<byte[]> file(long seq, String name, String text) {
+            byte[] data = text.getBytes(StandardCharsets.UTF_8);
+            files.put(seq, data);
+            return offer(FileJob.file(Path.of("placeholder"), data.length, SOURCE_TIME), seq, name);
+        }
 
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
+        List<byte[]> dir(long seq, String name) {
+            return offer(FileJob.dir(Path.of("placeholder"), SOURCE_TIME), seq, name);
+        }
+
+        List<byte[]> link(long seq, String name, String target) {
+            return offer(FileJob.link(Path.of("placeholder"), Path.of(target), SOURCE_TIME), seq, name);
+        }
+
+        /* Sends offer on a new entries stream and waits until the writer refused it: the stream is over. */
+        ChannelSender<List<byte[]>> failingStream(List<byte[]> offer) throws Exception {
+            CompletableFuture<Void> unconfirmed = new CompletableFuture<>();
+            ChannelSender<List<byte[]>> stream = client.sender(RemoteWire.ENTRIES, RAW, 4,
+                    (item, reason) -> unconfirmed.complete(null));
+            stream.send(offer);
+            awaitRefused(unconfirmed, offer);
+            return stream;
+        }
+
+        /* Waits for the stream that carried offer to fail (unconfirmed completes); fails if the run took it. */
+        void awaitRefused(CompletableFuture<Void> unconfirmed, List<byte[]> offer) throws Exception {
+            long seq = ByteBuffer.wrap(offer.get(1)).getLong();
+            CompletableFuture.anyOf(unconfirmed, done(seq)).get(20, TimeUnit.SECONDS);
+            assertFalse(done(seq).isDone(), () -> "the run took the entry '" + RemoteWire.Names.show(offer.get(3))
+                    + "': " + done(seq).join());
+        }
+
+        /* job laid out by RemoteWire.TO_WRITER, with its name replaced by the bytes of name, exactly */
+        private static List<byte[]> offer(FileJob job, long seq, String name) {
+            List<byte[]> fields = new ArrayList<>(RAW.decode(RemoteWire.TO_WRITER.encode(
+                    new RemoteWire.Offer(seq, job, null))));
+            fields.set(3, name.getBytes(StandardCharsets.UTF_8));
+            return fields;
+        }
     }
 }

@@ -66,6 +66,15 @@ final class Trees {
         }
     }
 
+    /** {@link #tempFiles}, 0 if {@code root} does not exist (yet), for polling. */
+    static long tempFilesUnchecked(Path root) {
+        try {
+            return Files.isDirectory(root) ? tempFiles(root) : 0;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return 0; // a file vanished during the walk: ask again
+        }
+    }
+
     /** Every regular file of {@code partial} is complete: equal to the file at the same path in {@code source}. */
     static int assertOnlyCompleteFiles(Path source, Path partial) throws IOException {
         Map<String, String> src = describe(source);
