@@ -92,8 +92,8 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
     private final SenderView<T> senderView;
     private final ReceiverView<T> receiverView;
 
-    private Channel(int capacity, UndeliveredHandler<? super T> onUndelivered) {
-        this.core = new ChannelCore(capacity, onUndelivered);
+    private Channel(Builder<T> b) {
+        this.core = new ChannelCore(b.capacity, b.overflow.ordinal(), b.weigher, b.maxWeight, b.onUndelivered);
         this.senderView = new SenderView<>(this);
         this.receiverView = new ReceiverView<>(this);
     }
@@ -107,7 +107,46 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
      * @throws IllegalArgumentException if {@code capacity < 1}
      */
     public static <T> Channel<T> bounded(int capacity) {
-        return Channel.<T>builder().capacity(capacity).build();
+        return Channel.<T>builder().capacity(ChannelCore.checkCapacity(capacity)).build();
+    }
+
+    /**
+     * Creates a rendezvous channel: no buffer, every send waits until a receiver (of any kind: a blocked
+     * {@code receive}, an iterator, a subscription with demand) takes its item, as {@code SynchronousQueue} and
+     * Kotlin's {@code RENDEZVOUS} channel do. {@code trySend} succeeds only when a receiver waits; {@code tryReceive}
+     * only when a sender waits. The item of a send that completes is already the receiver's (a subscription that
+     * cancels at that very instant leaves it in the channel's one hand-off slot for the next receiver).
+     *
+     * @param <T> the item type
+     * @return a new open channel with capacity 0
+     */
+    public static <T> Channel<T> rendezvous() {
+        return Channel.<T>builder().capacity(0).build();
+    }
+
+    /**
+     * Creates an unbounded channel: a send never blocks and never answers {@code FULL}. The first
+     * {@value ChannelCore#UNBOUNDED_RING} items live in a lock-free ring, the rest in a list that grows as needed and is
+     * given back when it empties; {@code stats()} stays exact. Backpressure is gone, so use it only where the producer
+     * is bounded by other means.
+     *
+     * @param <T> the item type
+     * @return a new open channel whose capacity is {@link Integer#MAX_VALUE}
+     */
+    public static <T> Channel<T> unbounded() {
+        return Channel.<T>builder().unbounded().build();
+    }
+
+    /**
+     * Creates a conflated channel: it keeps only the latest item. A send never blocks; a newer item evicts the one
+     * waiting, which goes to the undelivered handler with {@link UndeliveredReason#DROPPED}
+     * ({@code capacity(1).overflow(Overflow.DROP_OLDEST)}).
+     *
+     * @param <T> the item type
+     * @return a new open channel of capacity 1 that drops the oldest item
+     */
+    public static <T> Channel<T> conflated() {
+        return Channel.<T>builder().capacity(1).overflow(Overflow.DROP_OLDEST).build();
     }
 
     /**
@@ -337,20 +376,85 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
      */
     public static final class Builder<T> {
         private int capacity = 256;
+        private Overflow overflow = Overflow.BLOCK;
+        private java.util.function.ToLongFunction<? super T> weigher;
+        private long maxWeight;
         private UndeliveredHandler<? super T> onUndelivered;
 
         Builder() {
         }
 
         /**
-         * Sets the buffer size.
+         * Sets the buffer size. {@code 0} makes a rendezvous channel (see {@link Channel#rendezvous()}). A capacity
+         * above {@value ChannelCore#MAX_RING} is allocated as it fills: the first {@value ChannelCore#MAX_RING} items
+         * live in a lock-free ring, the rest in a list that grows as needed and is given back when it empties, so
+         * {@code capacity(Integer.MAX_VALUE)} costs no more memory than the items it holds.
          *
-         * @param capacity the maximum number of buffered items, at least 1
+         * @param capacity the maximum number of buffered items, at least 0
          * @return this builder
-         * @throws IllegalArgumentException if {@code capacity < 1} (the builder is unchanged)
+         * @throws IllegalArgumentException if {@code capacity < 0} (the builder is unchanged)
          */
         public Builder<T> capacity(int capacity) {
-            this.capacity = ChannelCore.checkCapacity(capacity);
+            if (capacity < 0) {
+                throw new IllegalArgumentException("capacity must be >= 0 but was " + capacity);
+            }
+            this.capacity = capacity;
+            return this;
+        }
+
+        /**
+         * Makes the channel unbounded by count (see {@link Channel#unbounded()}); with a {@link #weigher weigher} it
+         * is bounded by weight alone.
+         *
+         * @return this builder
+         */
+        public Builder<T> unbounded() {
+            this.capacity = Integer.MAX_VALUE;
+            return this;
+        }
+
+        /**
+         * Sets what a send does when the channel is full: wait ({@link Overflow#BLOCK}, the default), or never wait
+         * and drop an item ({@link Overflow#DROP_OLDEST}, {@link Overflow#DROP_NEWEST}).
+         *
+         * @param overflow the policy
+         * @return this builder
+         * @throws NullPointerException if {@code overflow} is {@code null}
+         */
+        public Builder<T> overflow(Overflow overflow) {
+            this.overflow = Objects.requireNonNull(overflow, "overflow");
+            return this;
+        }
+
+        /**
+         * Bounds the channel by the sum of its items' weights (bytes, say), as well as by the count (or instead of
+         * it, with {@link #unbounded()}); set the bound with {@link #maxWeight(long)}. The weigher is called once per
+         * item, on the sender's thread, before the item is offered; it must be fast, must not block, and must return
+         * a weight of at least 0 (an exception or a negative weight is thrown to the sender, and nothing is sent). An
+         * item heavier than {@code maxWeight} is admitted only into a channel that holds no weight at all, so that it
+         * can pass at all; it then holds up every other sender until it is received.
+         *
+         * @param weigher the weight of an item
+         * @return this builder
+         * @throws NullPointerException if {@code weigher} is {@code null}
+         */
+        public Builder<T> weigher(java.util.function.ToLongFunction<? super T> weigher) {
+            this.weigher = Objects.requireNonNull(weigher, "weigher");
+            return this;
+        }
+
+        /**
+         * Sets the most total weight the channel holds (see {@link #weigher}).
+         *
+         * @param maxWeight the bound, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code maxWeight < 1} (the builder is unchanged)
+         */
+        public Builder<T> maxWeight(long maxWeight) {
+            if (maxWeight < 1) {
+                throw new IllegalArgumentException("maxWeight must be >= 1 but was " + maxWeight);
+            }
+            this.maxWeight = maxWeight;
             return this;
         }
 
@@ -370,9 +474,27 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
          * Creates a new open channel with this builder's settings.
          *
          * @return the channel
+         * @throws IllegalArgumentException if the settings do not go together: a drop policy on a rendezvous or
+         *         unbounded channel (neither is ever full with a buffer to drop from), a weigher without maxWeight or
+         *         the other way round, or a weigher on a rendezvous channel
          */
         public Channel<T> build() {
-            return new Channel<>(capacity, onUndelivered);
+            if (overflow != Overflow.BLOCK && capacity == 0) {
+                throw new IllegalArgumentException("overflow " + overflow + " needs a buffer, but the capacity is 0 "
+                        + "(rendezvous); use capacity(1).overflow(DROP_OLDEST) for a conflated channel");
+            }
+            if (overflow != Overflow.BLOCK && capacity == Integer.MAX_VALUE && weigher == null) {
+                throw new IllegalArgumentException("overflow " + overflow + " has nothing to drop: an unbounded "
+                        + "channel is never full");
+            }
+            if ((weigher == null) != (maxWeight == 0)) {
+                throw new IllegalArgumentException(weigher == null
+                        ? "maxWeight(" + maxWeight + ") needs a weigher" : "a weigher needs maxWeight(long)");
+            }
+            if (weigher != null && capacity == 0) {
+                throw new IllegalArgumentException("a rendezvous channel (capacity 0) holds no weight: no weigher");
+            }
+            return new Channel<>(this);
         }
     }
 }

@@ -26,6 +26,24 @@ import java.util.concurrent.locks.ReentrantLock;
  * the producer index plus one read of the gate word, a receive one CAS on the consumer index plus one read of the gate:
  * no lock, no allocation, no clock read, no write to a shared line other than the ring's own.
  *
+ * Kinds. One core serves every kind of channel; they differ only in the slow path's admission (admitLocked, the one
+ * place that decides whether an item may enter):
+ *   - bounded: the ring holds up to `capacity` items. A capacity above MAX_RING gets a ring of MAX_RING and keeps
+ *     the rest, in order, in `overflow` (an ArrayDeque under the lock, given back when it empties); an unbounded
+ *     channel is capacity Integer.MAX_VALUE with a ring of UNBOUNDED_RING. While overflow holds items the OVERFLOW
+ *     bit sends new senders to the lock (behind them, FIFO) and consumers refill the ring in runs (sendWakeAt,
+ *     refillLocked); memory grows with what the channel holds, not with its capacity;
+ *   - rendezvous (capacity 0): a ring of one slot used only as the hand-off for a waiting receiver; the gate keeps
+ *     both SLOW bits set, so every send and receive decides under the lock: a sender's item enters the slot only when
+ *     a receiver waits (hasRoomLocked), a receiver takes a waiting sender's item through it (handOffLocked);
+ *   - overflow policies: DROP_NEWEST refuses the new item, DROP_OLDEST evicts the oldest (pollLocked, by the sending
+ *     thread, which then owns the evicted item: I3) until the new one fits; either way the dropped item goes to
+ *     onUndelivered(DROPPED) after the lock is released, and a sender never queues;
+ *   - weighted: `weight` is the sum of the weights of what the ring and overflow hold, added by CAS when an item is
+ *     admitted (tryAddWeight: the item fits, or the channel holds no weight at all) and taken out when it leaves.
+ *     Each item is kept in a Weighed box with the weight it was admitted with, so the weigher runs once per item,
+ *     on the sender's thread before the lock, and removals are exact.
+
  * Gate. `gate` is a read-mostly word of flags, rewritten (under the lock) only when one of them really changes:
  *   SEND_SLOW      senders must take the lock: senders are queued, slots are reserved for an upstream, or items
  *                  were pushed back (they hold capacity outside the ring);
@@ -107,7 +125,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * StackOverflowError included: the error is counted and logged (CallbackLog, rate-limited), never rethrown into the
  * channel's bookkeeping, so every accepted item is still delivered or handed over once and every waiter is woken.
  *
- * Invariants. I1 ring + returned + reserved <= capacity, except transiently by one pushed-back item per consumer that
+ * Invariants. I1 ring + overflow + returned + reserved <= capacity (a rendezvous channel: at most the one item in
+ * flight to a waiting receiver), except transiently by one pushed-back item per consumer that
  * was cancelled in the middle of a delivery (senders are held back until the excess is drained). I2 a fast path runs
  * only when its side's SLOW bit is clear; only the head waiter is served. I3 only whoever removed an item delivers or
  * discards it. I4 relaxed probes never decide FULL/EMPTY or allow a park. I5 items leave the ring only for a
@@ -138,6 +157,22 @@ final class ChannelCore {
     static final int RECEIVERS_WAIT = 1 << 3;
     static final int SENDERS_WAIT = 1 << 4;
     static final int ENDING = 1 << 5;
+    /** Items wait in `overflow` (a capacity above the ring's, or an unbounded channel): senders queue behind them. */
+    static final int OVERFLOW = 1 << 6;
+    /** A rendezvous channel: no buffer, every hand-off is decided under the lock. */
+    static final int RENDEZVOUS_GATE = 1 << 7;
+
+    /* overflow policies (Overflow) */
+    static final int BLOCK = 0;
+    static final int DROP_OLDEST = 1;
+    static final int DROP_NEWEST = 2;
+
+    /** The ring of a channel whose capacity is above this holds this many; the rest waits in `overflow`. */
+    static final int MAX_RING = 1 << 14;
+    /** The ring of an unbounded channel. */
+    static final int UNBOUNDED_RING = 1 << 10;
+    /** The largest ring a new channel gets: MAX_RING; tests lower it to run the overflow path at small sizes. */
+    static volatile int ringLimit = MAX_RING;
 
     /* results of admit() */
     /** The item is in the channel. */
@@ -148,6 +183,10 @@ final class ChannelCore {
     static final int REFUSED = 2;
     /** The caller's waiter was queued; its wake() reports the outcome. */
     static final int QUEUED = 3;
+    /** Accepted; the channel was full, so its oldest item was evicted to onUndelivered(DROPPED) (DROP_OLDEST). */
+    static final int EVICTED = 4;
+    /** Not kept: the channel was full, so this item went to onUndelivered(DROPPED) (DROP_NEWEST). */
+    static final int DROPPED = 5;
 
     /** Returned by take() and the blocking receives when the channel has ended. */
     static final Object END = new Object();
@@ -161,9 +200,18 @@ final class ChannelCore {
     /** await() result for a timed-out waiter that was withdrawn. */
     static final int TIMED_OUT = -2;
 
+    /** The most items held: 0 for a rendezvous channel, Integer.MAX_VALUE for an unbounded one. */
     final int capacity;
+    /** The ring's size: the capacity up to MAX_RING (1 for a rendezvous channel: the hand-off slot). */
+    final int ringCapacity;
     final RingBuffer ring;
     private final UndeliveredHandler<Object> onUndelivered;
+    /** BLOCK, DROP_OLDEST or DROP_NEWEST. */
+    final int overflowPolicy;
+    final boolean rendezvous;
+    /** The weigher of a weighted channel, else null; maxWeight its bound. */
+    private final java.util.function.ToLongFunction<Object> weigher;
+    final long maxWeight;
     /** A spinning sender waits until this many slots look free (a quarter of the capacity): it resumes with a run. */
     private final int wakeDistance;
     final ChannelCounters counters = new ChannelCounters();
@@ -198,6 +246,10 @@ final class ChannelCore {
     private final ArrayDeque<Waiter> sendQueue = new ArrayDeque<>();
     private final ArrayDeque<Waiter> receiveQueue = new ArrayDeque<>();
     private final ArrayDeque<Object> returned = new ArrayDeque<>();
+    /** Accepted items beyond the ring (capacity above MAX_RING, or unbounded), oldest first; after the ring's. */
+    private ArrayDeque<Object> overflow = new ArrayDeque<>();
+    /** The most items `overflow` held since it was last empty: a large one is given back to the GC when it empties. */
+    private int overflowPeak;
     private final Set<ChannelPublisher.Sub<?>> subscriptions = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<ChannelSubscriber<?>> upstreams = Collections.newSetFromMap(new IdentityHashMap<>());
     private Throwable failure;          // written under lock before mode is set to FAILED
@@ -217,6 +269,12 @@ final class ChannelCore {
     private volatile long sendWakeAt;
     /** returned.size(), written under lock. */
     private volatile int returnedCount;
+    /** overflow.size(), written under lock. */
+    private volatile int overflowCount;
+    /** Items removed from overflow directly (not through the ring: after a close, or by cancel); under lock. */
+    private volatile long overflowTaken;
+    /** Sum of the weights of the items in the ring and in overflow (weighted channels); CAS on admission. */
+    private volatile long weight;
     /** Slots reserved for upstream subscribers, until they report their run filled; written under lock. */
     private volatile int reserved;
     /** OPEN, CLOSED, FAILED or CANCELLED; written under lock. */
@@ -226,23 +284,119 @@ final class ChannelCore {
 
     private final CompletableFuture<ChannelState> termination = new CompletableFuture<>();
 
-    @SuppressWarnings("unchecked")
     ChannelCore(int capacity, UndeliveredHandler<?> onUndelivered) {
-        this.capacity = checkCapacity(capacity);
-        this.ring = new RingBuffer(capacity);
+        this(checkCapacity(capacity), BLOCK, null, Long.MAX_VALUE, onUndelivered);
+    }
+
+    /**
+     * @param capacity 0 (rendezvous) to Integer.MAX_VALUE (unbounded), checked by Channel.Builder
+     * @param weigher null, or the weigher of a channel bounded by maxWeight
+     */
+    @SuppressWarnings("unchecked")
+    ChannelCore(int capacity, int overflowPolicy, java.util.function.ToLongFunction<?> weigher, long maxWeight,
+            UndeliveredHandler<?> onUndelivered) {
+        this.capacity = capacity;
+        this.rendezvous = capacity == 0;
+        int limit = ringLimit;
+        this.ringCapacity = rendezvous ? 1 : Math.min(capacity == Integer.MAX_VALUE ? UNBOUNDED_RING : capacity,
+                limit);
+        this.ring = new RingBuffer(ringCapacity);
+        this.overflowPolicy = overflowPolicy;
+        this.weigher = (java.util.function.ToLongFunction<Object>) weigher;
+        this.maxWeight = maxWeight;
         this.onUndelivered = (UndeliveredHandler<Object>) onUndelivered;
-        this.wakeDistance = Math.max(1, capacity >> 2);
+        this.wakeDistance = Math.max(1, ringCapacity >> 2);
+        if (rendezvous) {
+            gate = SEND_SLOW | RECEIVE_SLOW | RENDEZVOUS_GATE;
+        }
     }
 
     static int checkCapacity(int capacity) {
         if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be >= 1 but was " + capacity);
-        }
-        if (capacity > RingBuffer.MAX_CAPACITY) {
-            throw new IllegalArgumentException("capacity must be <= " + RingBuffer.MAX_CAPACITY + " but was "
-                    + capacity);
+            throw new IllegalArgumentException("capacity must be >= 1 but was " + capacity
+                    + " (Channel.rendezvous() has no buffer)");
         }
         return capacity;
+    }
+
+    /** True when a sender can always make progress without waiting (a drop policy, or unbounded). */
+    private boolean neverBlocks() {
+        return overflowPolicy != BLOCK || (capacity == Integer.MAX_VALUE && weigher == null);
+    }
+
+    /** The weight of an item (0 unless weighted); the weigher's exception reaches the sender, nothing changes. */
+    private long weigh(Object item) {
+        if (weigher == null) {
+            return 0L;
+        }
+        long w = weigher.applyAsLong(item);
+        if (w < 0) {
+            throw new IllegalArgumentException("the weigher must return a weight >= 0 but returned " + w
+                    + " for " + item);
+        }
+        return w;
+    }
+
+    /** Adds an item's weight if it fits (or the channel holds no weight: a heavy item enters an empty channel). */
+    private boolean tryAddWeight(long w) {
+        for (;;) {
+            long cur = weight;
+            if (cur != 0 && (cur + w > maxWeight || cur + w < 0)) {
+                return false;
+            }
+            if (WEIGHT.compareAndSet(this, cur, cur + w)) {
+                return true;
+            }
+        }
+    }
+
+    /*
+     * A weighted channel keeps each item in the ring and in overflow together with the weight it was admitted with
+     * (a Weighed box): the weigher runs once per item, on the sender's thread before the lock, and what leaves takes
+     * exactly that weight out, whatever the weigher would say later.
+     */
+    private static final class Weighed {
+        final Object item;
+        final long weight;
+
+        Weighed(Object item, long weight) {
+            this.item = item;
+            this.weight = weight;
+        }
+    }
+
+    /** What the ring or overflow holds for an item: the item, or a Weighed box. */
+    private Object box(Object item, long w) {
+        return weigher == null ? item : new Weighed(item, w);
+    }
+
+    /** An entry left the ring or overflow: the item, its weight taken out of the channel's. */
+    private Object unbox(Object entry) {
+        if (weigher == null || entry == null) {
+            return entry;
+        }
+        Weighed b = (Weighed) entry;
+        WEIGHT.getAndAdd(this, -b.weight);
+        return b.item;
+    }
+
+    /**
+     * The fast path of every send: the ring, lock-free, when no sender waits and the item's weight fits.
+     *
+     * @return RingBuffer.OK, FULL or CLOSED
+     */
+    private int offerFast(Object item, long w) {
+        if ((gate & SEND_SLOW) != 0) {
+            return RingBuffer.FULL;
+        }
+        if (weigher != null && !tryAddWeight(w)) {
+            return RingBuffer.FULL;
+        }
+        int r = ring.offer(box(item, w));
+        if (r != RingBuffer.OK && weigher != null) {
+            WEIGHT.getAndAdd(this, -w);
+        }
+        return r;
     }
 
     /** A Duration as nanoseconds, saturating; zero or negative means "do not wait". */
@@ -275,8 +429,9 @@ final class ChannelCore {
      * @return ACCEPTED, FULL, REFUSED, or QUEUED
      */
     int admit(Object item, WaiterSource source, boolean first) {
+        long w = weigh(item);
         if ((gate & SEND_SLOW) == 0) {
-            int r = ring.offer(item);
+            int r = offerFast(item, w);
             if (r == RingBuffer.OK) {
                 afterPublish();
                 return ACCEPTED;
@@ -284,42 +439,141 @@ final class ChannelCore {
             if (r == RingBuffer.CLOSED) {
                 return REFUSED;
             }
-            if (source == null && !first) {
+            if (source == null && !first && overflowPolicy == BLOCK && ringCapacity == capacity
+                    && weigher == null) {
                 counters.notePeak(capacity);
                 return FULL;
             }
         }
         List<Waiter> signals = null;
+        List<Object> evicted = null;
         int result;
         acquire();
         try {
             if (mode != OPEN) {
                 return REFUSED;
             }
-            if ((first || sendQueue.isEmpty()) && hasRoomLocked() && ring.offer(item) == RingBuffer.OK) {
+            if ((first || sendQueue.isEmpty()) && admitLocked(item, w)) {
                 result = ACCEPTED;
-                if (!receiveQueue.isEmpty()) {
-                    signals = pumpLocked(null);
+            } else if (overflowPolicy == DROP_NEWEST) {
+                result = DROPPED;
+            } else if (overflowPolicy == DROP_OLDEST) {
+                // evict the oldest until the item fits (an item heavier than maxWeight fits an empty channel);
+                // nothing left to evict and still no room happens only while a consumer is between claiming an
+                // item and taking out its weight: the new item is then dropped (a drop policy never waits)
+                boolean in;
+                for (;;) {
+                    Object oldest = pollLocked();
+                    if (oldest == null) {
+                        in = admitLocked(item, w);
+                        break;
+                    }
+                    if (evicted == null) {
+                        evicted = new ArrayList<>(2);
+                    }
+                    evicted.add(oldest);
+                    if (admitLocked(item, w)) {
+                        in = true;
+                        break;
+                    }
                 }
+                result = !in ? DROPPED : evicted == null ? ACCEPTED : EVICTED;
             } else {
                 counters.notePeak(capacity);
                 if (source == null) {
                     return FULL;
                 }
-                enqueueLocked(sendQueue, source.waiterFor(item));
-                signals = pumpLocked(null);
+                Waiter waiter = source.waiterFor(item);
+                waiter.weight = w;
+                enqueueLocked(sendQueue, waiter);
                 result = QUEUED;
+            }
+            if (result != FULL) {
+                signals = pumpLocked(null);
             }
         } finally {
             lock.unlock();
+        }
+        if (evicted != null) {
+            for (Object old : evicted) {
+                counters.dropped();
+                undeliver(old, UndeliveredReason.DROPPED, true);
+            }
+        }
+        if (result == DROPPED) {
+            counters.dropped();
+            undeliver(item, UndeliveredReason.DROPPED, false);
         }
         signal(signals);
         return result;
     }
 
+    /**
+     * Accepts an item into the ring or, beyond the ring's size, into overflow, if the channel has room for it by count
+     * and by weight (a rendezvous channel: only into its empty hand-off slot, for a waiting receiver).
+     */
+    private boolean admitLocked(Object item, long w) {
+        assert lock.isHeldByCurrentThread();
+        if (!hasRoomLocked()) {
+            return false;
+        }
+        if (weigher != null && !tryAddWeight(w)) {
+            return false;
+        }
+        refillLocked();
+        Object entry = box(item, w);
+        if (overflowCount == 0 && ring.offer(entry) == RingBuffer.OK) {
+            return true;
+        }
+        if (rendezvous || ringCapacity == capacity) {
+            if (weigher != null) {
+                WEIGHT.getAndAdd(this, -w);
+            }
+            return false; // the ring is all there is (and a consumer is between claiming and freeing a slot)
+        }
+        overflow.addLast(entry);
+        overflowCount = overflow.size();
+        if (overflowCount > overflowPeak) {
+            overflowPeak = overflowCount;
+        }
+        return true;
+    }
+
+    /** Moves overflow items into the ring while it has room (oldest first: the ring's items are older still). */
+    private void refillLocked() {
+        if (overflowCount == 0) {
+            return;
+        }
+        ArrayDeque<Object> o = overflow;
+        Object head;
+        while ((head = o.peekFirst()) != null && ring.offer(head) == RingBuffer.OK) {
+            o.pollFirst();
+        }
+        overflowCount = o.size();
+        if (overflowCount == 0 && overflowPeak > 1024) {
+            overflow = new ArrayDeque<>(); // give a large backing array back
+            overflowPeak = 0;
+        }
+    }
+
     SendResult trySend(Object item) {
-        int r = admit(item, null, false);
-        return r == ACCEPTED ? SendResult.OK : r == REFUSED ? SendResult.CLOSED : SendResult.FULL;
+        switch (admit(item, null, false)) {
+            case ACCEPTED:
+                return SendResult.OK;
+            case EVICTED:
+                return SendResult.DROPPED_OLDEST;
+            case DROPPED:
+                return SendResult.DROPPED_NEWEST;
+            case REFUSED:
+                return SendResult.CLOSED;
+            default:
+                return SendResult.FULL;
+        }
+    }
+
+    /** True for a result that ends a send: nothing more to wait for. */
+    static boolean done(int r) {
+        return r == ACCEPTED || r == EVICTED || r == DROPPED;
     }
 
     /** Blocks until accepted (nanos < 0), at most nanos (> 0), or not at all (0); false on timeout. */
@@ -335,7 +589,7 @@ final class ChannelCore {
             throw new InterruptedException();
         }
         int r = admit(item, null, false);
-        if (r == ACCEPTED) {
+        if (done(r)) {
             return true;
         }
         if (r == REFUSED) {
@@ -352,7 +606,7 @@ final class ChannelCore {
             boolean spin = (gate & SEND_SLOW) == 0;
             while (spin && sendSpin.await(roomProbe)) {
                 r = admit(item, null, true);
-                if (r == ACCEPTED) {
+                if (done(r)) {
                     Trace.count(Trace.SEND_SPIN_OK);
                     return true;
                 }
@@ -374,7 +628,7 @@ final class ChannelCore {
             ThreadWaiter w = new ThreadWaiter(Thread.currentThread(), item);
             r = admit(item, w, false);
             Trace.count(Trace.SEND_QUEUED);
-            if (r == ACCEPTED) {
+            if (done(r)) {
                 return true;
             }
             if (r == REFUSED) {
@@ -398,7 +652,7 @@ final class ChannelCore {
 
     /** A future completed once the item is accepted; queued in the same FIFO as blocked senders. */
     CompletableFuture<Void> sendAsync(Object item) {
-        if ((gate & SEND_SLOW) == 0) {
+        if ((gate & SEND_SLOW) == 0 && weigher == null) {
             int r = ring.offer(item);
             if (r == RingBuffer.OK) {
                 afterPublish();
@@ -410,7 +664,7 @@ final class ChannelCore {
         }
         SendFuture future = new SendFuture(this, item);
         int r = admit(item, future.waiter, false);
-        if (r == ACCEPTED) {
+        if (done(r)) {
             return CompletableFuture.completedFuture(null);
         }
         if (r == REFUSED) {
@@ -429,7 +683,7 @@ final class ChannelCore {
         int accepted = 0;
         boolean runs = true;
         while (accepted < n) {
-            if (runs && n - accepted > 1 && (gate & SEND_SLOW) == 0) {
+            if (runs && n - accepted > 1 && (gate & SEND_SLOW) == 0 && weigher == null) {
                 int run = ring.fill(items, accepted, n - accepted);
                 if (run < 0) {
                     return accepted == 0 ? -1 : accepted;
@@ -442,8 +696,8 @@ final class ChannelCore {
                 runs = false; // fewer slots than items: go on one by one
             }
             int r = admit(items[accepted], null, false);
-            if (r == ACCEPTED) {
-                accepted++;
+            if (done(r)) {
+                accepted++; // (under a drop policy a dropped item counts as sent: the caller is done with it)
             } else {
                 return r == REFUSED && accepted == 0 ? -1 : accepted;
             }
@@ -459,7 +713,14 @@ final class ChannelCore {
      * @return ACCEPTED, REFUSED, or QUEUED
      */
     int admitReserved(Object item, WaiterSource source) {
-        int r = ring.offer(item);
+        long weight = weigh(item);
+        if (weigher != null && !tryAddWeight(weight)) {
+            return admit(item, source, true); // too heavy now: wait first in line, by weight
+        }
+        int r = ring.offer(box(item, weight));
+        if (r != RingBuffer.OK && weigher != null) {
+            WEIGHT.getAndAdd(this, -weight);
+        }
         if (r == RingBuffer.OK) {
             afterPublish();
             return ACCEPTED;
@@ -474,6 +735,7 @@ final class ChannelCore {
                 return REFUSED;
             }
             Waiter w = source.waiterFor(item);
+            w.weight = weight;
             w.state = Waiter.WAITING;
             w.queued = true;
             w.since = counters.senderBlocked();
@@ -579,13 +841,28 @@ final class ChannelCore {
 
     /** Free capacity now (ring, pushed-back items and reservations counted), at least 0; a snapshot. */
     int freeCapacity() {
-        return Math.max(0, capacity - ring.size() - returnedCount - reserved);
+        if (rendezvous) {
+            return receiveWaiters > 0 && reserved == 0 && ring.isEmpty() ? 1 : 0;
+        }
+        if (weigher != null && weight >= maxWeight) {
+            return 0;
+        }
+        long free = (long) capacity - ring.size() - overflowCount - returnedCount - reserved;
+        if (weigher != null) {
+            free = Math.min(free, wakeDistance); // item weights are unknown until they come: ask in small runs
+        }
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, free));
     }
 
-    // assert lock.isHeldByCurrentThread();
+    /** Room for one more item by count (weights are checked by admitLocked). */
     private boolean hasRoomLocked() {
-        int held = returnedCount + reserved;
-        return held == 0 || ring.size() + held < capacity;
+        assert lock.isHeldByCurrentThread();
+        if (rendezvous) {
+            // no buffer: the hand-off slot, for a waiting receiver that nothing else is reserved for
+            return !receiveQueue.isEmpty() && returnedCount == 0 && reserved == 0 && ring.isEmpty();
+        }
+        long held = (long) returnedCount + reserved + overflowCount;
+        return held == 0 && ringCapacity == capacity || ring.size() + held < capacity;
     }
 
     /** The spinning sender's relaxed look: a quarter of the capacity looks free, or the channel stopped accepting. */
@@ -631,12 +908,12 @@ final class ChannelCore {
      */
     Object take(Waiter waiter, boolean first) {
         if ((gate & RECEIVE_SLOW) == 0) {
-            Object item = ring.poll();
+            Object item = unbox(ring.poll());
             if (item != null) {
                 afterRemove();
                 return item;
             }
-            if (waiter == null && !first && (gate & ENDING) == 0 && mode == OPEN) {
+            if (waiter == null && !first && (gate & ENDING) == 0 && mode == OPEN && overflowCount == 0) {
                 return null;
             }
         }
@@ -644,19 +921,24 @@ final class ChannelCore {
         List<Waiter> signals = null;
         acquire();
         try {
-            item = (first || receiveQueue.isEmpty()) ? pollLocked() : null;
+            if (first || receiveQueue.isEmpty()) {
+                signals = handOffLocked(null);
+                item = pollLocked();
+            } else {
+                item = null;
+            }
             if (item != null) {
-                if (!sendQueue.isEmpty() || mode != OPEN) {
-                    signals = pumpLocked(null);
+                if (!sendQueue.isEmpty() || mode != OPEN || overflowCount != 0) {
+                    signals = pumpLocked(signals);
                 }
             } else if (isEndForReceive()) {
-                signals = terminateIfEndedLocked(null);
+                signals = terminateIfEndedLocked(signals);
                 item = END;
             } else if (waiter == null) {
                 return null;
             } else {
                 enqueueLocked(receiveQueue, waiter);
-                signals = pumpLocked(null);
+                signals = pumpLocked(signals);
                 item = WAITING;
             }
         } finally {
@@ -802,10 +1084,13 @@ final class ChannelCore {
         while (n < max) {
             if ((gate & RECEIVE_SLOW) == 0 && max - n > 1) {
                 if (run == null) {
-                    run = new Object[Math.min(max - n, Math.min(capacity, 256))];
+                    run = new Object[Math.min(max - n, Math.min(ringCapacity, 256))];
                 }
                 int k = ring.drain(run, Math.min(run.length, max - n));
                 if (k > 0) {
+                    for (int i = 0; i < k; i++) {
+                        run[i] = unbox(run[i]);
+                    }
                     afterRemove();
                     for (int i = 0; i < k; i++) {
                         Object item = run[i];
@@ -856,7 +1141,36 @@ final class ChannelCore {
             returnedCount = returned.size();
             return item;
         }
-        return ring.poll();
+        Object entry = ring.poll();
+        if (entry == null && overflowCount != 0) {
+            refillLocked();
+            entry = ring.poll();
+            if (entry == null) { // the ring is closed: straight from overflow
+                entry = overflow.pollFirst();
+                overflowCount = overflow.size();
+                overflowTaken++;
+            }
+        }
+        return unbox(entry);
+    }
+
+    /**
+     * A rendezvous channel hands the head sender's item over through its one slot when a receiver takes: the sender
+     * is done (its item is accepted and taken at once). Returns the list to wake.
+     */
+    private List<Waiter> handOffLocked(List<Waiter> signals) {
+        assert lock.isHeldByCurrentThread();
+        Waiter sw = sendQueue.peekFirst();
+        if (rendezvous && sw != null && sw.item != null && returnedCount == 0 && ring.isEmpty()
+                && ring.offer(box(sw.item, sw.weight)) == RingBuffer.OK) {
+            sendQueue.pollFirst();
+            sw.queued = false;
+            sw.state = Waiter.DONE;
+            endClockLocked(sw);
+            signals = add(signals, sw);
+            updateGateLocked();
+        }
+        return signals;
     }
 
     /** The exception a receiver sees at the end: no cause after close, the failure, or a CancellationException. */
@@ -921,17 +1235,17 @@ final class ChannelCore {
                 return null; // not our turn; woken when we are the head
             }
             if ((g & RETURNED) == 0) {
-                Object item = ring.poll();
+                Object item = unbox(ring.poll());
                 if (item != null) {
                     afterRemove();
                     return turnTaken(sub, item);
                 }
-                if ((g & ENDING) == 0) {
+                if ((g & (ENDING | OVERFLOW)) == 0) {
                     return null; // stand: a producer's next publish wakes us (RECEIVERS_WAIT is set)
                 }
             }
         } else if ((g & RECEIVE_SLOW) == 0) {
-            Object item = ring.poll();
+            Object item = unbox(ring.poll());
             if (item != null) {
                 afterRemove();
                 return item;
@@ -941,22 +1255,23 @@ final class ChannelCore {
         List<Waiter> signals = null;
         acquire();
         try {
-            if (sub.queued) {
-                item = receiveQueue.peekFirst() == sub ? pollLocked() : null;
+            if (sub.queued ? receiveQueue.peekFirst() == sub : receiveQueue.isEmpty()) {
+                signals = handOffLocked(null);
+                item = pollLocked();
             } else {
-                item = receiveQueue.isEmpty() ? pollLocked() : null;
+                item = null;
             }
             if (item != null) {
-                if (!sendQueue.isEmpty() || mode != OPEN) {
-                    signals = pumpLocked(null);
+                if (!sendQueue.isEmpty() || mode != OPEN || overflowCount != 0) {
+                    signals = pumpLocked(signals);
                 }
             } else if (isEndForReceive()) {
-                signals = terminateIfEndedLocked(null);
+                signals = terminateIfEndedLocked(signals);
                 item = END;
             } else if (!sub.queued) {
-                sub.turn = capacity;
+                sub.turn = ringCapacity;
                 enqueueLocked(receiveQueue, sub);
-                signals = pumpLocked(null); // wakes us again if items arrived meanwhile and we are the head
+                signals = pumpLocked(signals); // wakes us again if items arrived meanwhile and we are the head
             }
         } finally {
             lock.unlock();
@@ -968,7 +1283,7 @@ final class ChannelCore {
     /** Counts an item against the head subscription's turn; at the end of the turn it yields to later waiters. */
     private Object turnTaken(ChannelPublisher.Sub<?> sub, Object item) {
         if (--sub.turn <= 0) {
-            sub.turn = capacity;
+            sub.turn = ringCapacity;
             if (receiveWaiters > 1) {
                 rotate(sub);
             }
@@ -1022,7 +1337,7 @@ final class ChannelCore {
         if (m == CANCELLED) {
             return true;
         }
-        return returnedCount == 0 && ring.isEmpty();
+        return returnedCount == 0 && overflowCount == 0 && ring.isEmpty();
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
@@ -1087,16 +1402,28 @@ final class ChannelCore {
     /** Recomputes the gate flags and the mirrors the lock-free paths read; writes only what changed. */
     private void updateGateLocked() {
         assert lock.isHeldByCurrentThread();
-        int g = 0;
+        int g = rendezvous ? SEND_SLOW | RECEIVE_SLOW | RENDEZVOUS_GATE : 0;
+        if (overflowCount != 0) {
+            g |= SEND_SLOW | OVERFLOW;
+        }
         int senders = sendQueue.size();
         int receivers = receiveQueue.size();
-        if (senders != 0) {
-            g |= SEND_SLOW | SENDERS_WAIT;
+        long due = Long.MAX_VALUE;
+        if (senders != 0 || overflowCount != 0) {
             long c = ring.consumerCount();
-            // a demand waiter or a head thread parked for a run waits for a run (Overview, Wake-ups); others for one slot
-            Waiter head = sendQueue.peekFirst();
-            long due = head.item != null && !head.parkedForRun() ? c + 1
-                    : c + Math.max(1, Math.min(wakeDistance, ring.size()));
+            if (senders != 0) {
+                g |= SEND_SLOW;
+                // a demand waiter or a head thread parked for a run waits for a run (Overview, Wake-ups); others
+                // for one slot
+                Waiter head = sendQueue.peekFirst();
+                due = head.item != null && !head.parkedForRun() ? c + 1
+                        : c + Math.max(1, Math.min(wakeDistance, ring.size()));
+            }
+            if (overflowCount != 0) {
+                // refill the ring from overflow once half of it was taken (or all it held)
+                due = Math.min(due, c + Math.max(1, Math.min(ringCapacity >> 1, ring.size())));
+            }
+            g |= SENDERS_WAIT;
             if (sendWakeAt != due) {
                 sendWakeAt = due; // before the gate (Dekker with afterRemove)
             }
@@ -1210,7 +1537,19 @@ final class ChannelCore {
                     lock.unlock();
                 }
             } else {
-                item = ring.pollToDiscard();
+                item = unbox(ring.pollToDiscard());
+                if (item == null && overflowCount != 0) {
+                    acquire();
+                    try {
+                        item = unbox(overflow.pollFirst());
+                        overflowCount = overflow.size();
+                        if (item != null) {
+                            overflowTaken++;
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                }
             }
             if (item == null) {
                 return;
@@ -1422,11 +1761,12 @@ final class ChannelCore {
         boolean progress;
         do {
             progress = false;
+            refillLocked();
             Waiter rw;
             while ((rw = receiveQueue.peekFirst()) != null) {
                 if (rw.isStanding()) {
                     // a subscription takes items itself while it is the head: wake it if there is something
-                    if (!standingWoken && (returnedCount != 0 || !ring.isEmpty())) {
+                    if (!standingWoken && (returnedCount != 0 || overflowCount != 0 || !ring.isEmpty())) {
                         standingWoken = true;
                         signals = add(signals, rw);
                     }
@@ -1448,7 +1788,7 @@ final class ChannelCore {
             while ((sw = sendQueue.peekFirst()) != null) {
                 if (sw.item == null) {
                     // an upstream wants capacity: reserve what is free (at most what it wants), keeping its turn
-                    int free = capacity - ring.size() - returnedCount - reserved;
+                    int free = freeCapacity();
                     if (free <= 0) {
                         break;
                     }
@@ -1456,14 +1796,8 @@ final class ChannelCore {
                     reserved += granted;
                     sw.granted = granted;
                 } else {
-                    if (!hasRoomLocked()) {
-                        break;
-                    }
-                    int r = ring.offer(sw.item);
-                    if (r != RingBuffer.OK) {
-                        if (r == RingBuffer.FULL) {
-                            counters.notePeak(capacity);
-                        }
+                    if (!admitLocked(sw.item, sw.weight)) {
+                        counters.notePeak(capacity);
                         break;
                     }
                     progress = true;
@@ -1531,22 +1865,48 @@ final class ChannelCore {
             lock.unlock();
         }
         final ChannelCounters c = counters;
-        int returnedNow = returnedCount;
-        long discarded = c.discardedFromBuffer;
-        long consumed = ring.consumerCount();
-        long sent = ring.producerCount();
-        int size = Math.min(capacity + returnedNow, ring.size() + returnedNow);
-        c.notePeak(Math.min(capacity, size));
+        int returnedNow;
+        long discarded;
+        long consumed;
+        long sent;
+        int size;
+        acquire(); // a consistent snapshot of ring + overflow (items move between them under the lock)
+        try {
+            returnedNow = returnedCount;
+            discarded = c.discardedFromBuffer;
+            long taken = overflowTaken;
+            consumed = ring.consumerCount() + taken;
+            sent = ring.producerCount() + overflowCount + taken;
+            size = (int) Math.min(Integer.MAX_VALUE, (long) ring.size() + overflowCount + returnedNow);
+        } finally {
+            lock.unlock();
+        }
+        int bound = Math.max(capacity, rendezvous ? 1 : 0);
+        size = (int) Math.min(size, (long) bound + returnedNow);
+        c.notePeak(Math.min(bound, size));
         return new ChannelStats(capacity, size, sendWaiters, receiveWaiters, subscribers, demand, sent,
                 Math.max(0L, consumed - discarded - returnedNow), discarded + c.rejected,
-                Math.min(capacity, Math.max(c.peakSize, Math.min(capacity, size))), c.senderBlockedNanos,
+                Math.min(bound, Math.max(c.peakSize, Math.min(bound, size))), c.senderBlockedNanos,
                 c.callbackFailures, c.senderBlockedWallNanosNow(), c.receiverStarvedNanos,
-                c.receiverStarvedWallNanosNow());
+                c.receiverStarvedWallNanosNow(), c.dropped);
     }
 
     @Override
     public String toString() {
-        return "capacity=" + capacity + ", state=" + state() + ", size=" + (ring.size() + returnedCount);
+        return "capacity=" + (capacity == Integer.MAX_VALUE ? "unbounded" : String.valueOf(capacity)) + ", state="
+                + state() + ", size=" + ((long) ring.size() + overflowCount + returnedCount);
+    }
+
+    /* ---- VarHandle mechanics ---- */
+
+    private static final VarHandle WEIGHT;
+
+    static {
+        try {
+            WEIGHT = java.lang.invoke.MethodHandles.lookup().findVarHandle(ChannelCore.class, "weight", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
 }

@@ -25,6 +25,7 @@ final class ChannelCounters {
     volatile long rejected;             // upstream items never accepted, handed to onUndelivered
     volatile long callbackFailures;
     volatile int peakSize;
+    volatile long dropped;              // items dropped by an overflow policy (also counted as undelivered)
 
     long p10, p11, p12, p13, p14, p15, p16, p17;
 
@@ -99,6 +100,10 @@ final class ChannelCounters {
         REJECTED.getAndAdd(this, 1L);
     }
 
+    void dropped() {
+        DROPPED.getAndAdd(this, 1L);
+    }
+
     void callbackFailed() {
         CALLBACK_FAILURES.getAndAdd(this, 1L);
     }
@@ -114,6 +119,7 @@ final class ChannelCounters {
     private static final VarHandle DISCARDED;
     private static final VarHandle REJECTED;
     private static final VarHandle CALLBACK_FAILURES;
+    private static final VarHandle DROPPED;
     private static final VarHandle PEAK_SIZE;
     private static final VarHandle SENDER_BLOCKED_NANOS;
     private static final VarHandle SENDER_BLOCKED_WALL_NANOS;
@@ -130,6 +136,7 @@ final class ChannelCounters {
             DISCARDED = l.findVarHandle(ChannelCounters.class, "discardedFromBuffer", long.class);
             REJECTED = l.findVarHandle(ChannelCounters.class, "rejected", long.class);
             CALLBACK_FAILURES = l.findVarHandle(ChannelCounters.class, "callbackFailures", long.class);
+            DROPPED = l.findVarHandle(ChannelCounters.class, "dropped", long.class);
             PEAK_SIZE = l.findVarHandle(ChannelCounters.class, "peakSize", int.class);
             SENDER_BLOCKED_NANOS = l.findVarHandle(ChannelCounters.class, "senderBlockedNanos", long.class);
             SENDER_BLOCKED_WALL_NANOS = l.findVarHandle(ChannelCounters.class, "senderBlockedWallNanos", long.class);

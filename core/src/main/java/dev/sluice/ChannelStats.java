@@ -7,7 +7,8 @@ package dev.sluice;
  * progress); while traffic flows, each field is a recent value. Reading it is cheap: a few volatile reads and a walk
  * over the current subscribers.
  *
- * @param capacity the maximum number of buffered items
+ * @param capacity the maximum number of buffered items: 0 for a rendezvous channel, {@link Integer#MAX_VALUE} for
+ *        an unbounded one
  * @param size items in the buffer now
  * @param waitingSenders entries in the send queue: blocked {@code send} calls, pending {@code sendAsync} futures and
  *        upstream items or demand waiting for a slot
@@ -33,6 +34,9 @@ package dev.sluice;
  *        counted: their outstanding demand is {@code outstandingDemand})
  * @param receiverStarvedWallNanos the wall-clock time during which at least one blocking receiver was waiting for an
  *        item, in nanoseconds: how long the channel kept its consumers idle
+ * @param dropped items an overflow policy dropped ({@link Overflow#DROP_OLDEST} evicted, {@link Overflow#DROP_NEWEST}
+ *        refused), each handed to the undelivered handler with {@link UndeliveredReason#DROPPED} and also counted in
+ *        {@code undelivered}
  */
 public record ChannelStats(
         int capacity,
@@ -49,5 +53,6 @@ public record ChannelStats(
         long callbackFailures,
         long senderBlockedWallNanos,
         long receiverStarvedNanos,
-        long receiverStarvedWallNanos) {
+        long receiverStarvedWallNanos,
+        long dropped) {
 }

@@ -153,6 +153,8 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
             r = core.admit(item, this, false);
         }
         switch (r) {
+            case ChannelCore.EVICTED:
+            case ChannelCore.DROPPED: // a drop policy: the core handed what it dropped to onUndelivered
             case ChannelCore.ACCEPTED:
                 if (requested - got <= batch && granted == used) {
                     requestMore(); // demand runs low (and no reserved slot is left to fill): look at the capacity
@@ -262,7 +264,11 @@ final class ChannelSubscriber<T> implements Subscriber<T>, WaiterSource {
         int missed = 1;
         for (;;) {
             Subscription s = upstream;
-            if (!done && s != null && !core.isClosedForSend()) {
+            if (!done && s != null && !core.isClosedForSend() && core.overflowPolicy != ChannelCore.BLOCK) {
+                if (requested == 0) {
+                    request(s, Long.MAX_VALUE); // a drop policy never pushes back: all at once, drops as needed
+                }
+            } else if (!done && s != null && !core.isClosedForSend()) {
                 long outstanding = requested - received;
                 long reservations = granted - used;
                 if (reservations > 0) {

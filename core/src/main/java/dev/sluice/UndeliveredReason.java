@@ -20,5 +20,11 @@ public enum UndeliveredReason {
      * delivering it, an iterator closed while holding the item reserved by {@code hasNext()}), but the channel had
      * ended meanwhile: every other receiver has already seen the end, so nobody is left to receive it.
      */
-    RETURNED_AFTER_END
+    RETURNED_AFTER_END,
+    /**
+     * An {@link Overflow} drop policy dropped the item: evicted from a full channel to make room for a newer one
+     * ({@link Overflow#DROP_OLDEST}, {@link Channel#conflated()}), or refused because the channel was full
+     * ({@link Overflow#DROP_NEWEST}).
+     */
+    DROPPED
 }

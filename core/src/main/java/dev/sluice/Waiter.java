@@ -37,6 +37,8 @@ abstract class Waiter implements WaiterSource {
     Object item;
     /** System.nanoTime() when the party began to wait (statistics). */
     long since;
+    /** A sender's item's weight in a weighted channel (computed once, before it queued), else 0. */
+    long weight;
     /** Slots granted to a waiter that wanted capacity (written by the pump before state = DONE). */
     int granted;
     /** True while it is in one of the queues; written under the core's lock. */

@@ -209,17 +209,18 @@ class ChannelBadInputTest {
     void bounded_capacityBelowOne_throwsIaeNamingTheValue(int capacity) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Channel.bounded(capacity));
 
-        assertEquals("capacity must be >= 1 but was " + capacity, e.getMessage());
+        assertEquals("capacity must be >= 1 but was " + capacity + " (Channel.rendezvous() has no buffer)",
+                e.getMessage());
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
-    void builder_capacityBelowOne_throwsIaeAndLeavesTheBuilderUnchanged(int capacity) {
+    @ValueSource(ints = {-1, Integer.MIN_VALUE})
+    void builder_capacityBelowZero_throwsIaeAndLeavesTheBuilderUnchanged(int capacity) {
         Channel.Builder<String> builder = Channel.<String>builder().capacity(8);
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> builder.capacity(capacity));
 
-        assertEquals("capacity must be >= 1 but was " + capacity, e.getMessage());
+        assertEquals("capacity must be >= 0 but was " + capacity, e.getMessage());
         assertEquals(8, builder.build().capacity());
     }
 

@@ -42,7 +42,7 @@ interface ChannelStatsTest {
     default void stats_newChannel_countsNothing() {
         ChannelStats stats = newChannel().stats();
 
-        assertEquals(new ChannelStats(capacity(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), stats);
+        assertEquals(new ChannelStats(capacity(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), stats);
     }
 
     @Test
