@@ -1288,6 +1288,7 @@ final class ChannelCore {
         try {
             discardAll(); // first, so that woken receivers and subscriptions find nothing left to take
         } finally {
+            callbackLog.flush(); // a throwing handler: its failures during the discard are summarized now
             signal(signals);
         }
     }
