@@ -166,7 +166,7 @@ final class ChannelCore {
     private final UndeliveredHandler<Object> onUndelivered;
     /** A spinning sender waits until this many slots look free (a quarter of the capacity): it resumes with a run. */
     private final int wakeDistance;
-    final ChannelCounters counters = new ChannelCounters();
+    final ChannelCounters counters;
     final CallbackLog callbackLog = new CallbackLog();
     private final SpinPolicy sendSpin = new SpinPolicy();
     private final SpinPolicy receiveSpin = new SpinPolicy();
@@ -227,8 +227,9 @@ final class ChannelCore {
     private final CompletableFuture<ChannelState> termination = new CompletableFuture<>();
 
     @SuppressWarnings("unchecked")
-    ChannelCore(int capacity, UndeliveredHandler<?> onUndelivered) {
+    ChannelCore(int capacity, UndeliveredHandler<?> onUndelivered, String name, long waitEventNanos) {
         this.capacity = checkCapacity(capacity);
+        this.counters = new ChannelCounters(name, waitEventNanos);
         this.ring = new RingBuffer(capacity);
         this.onUndelivered = (UndeliveredHandler<Object>) onUndelivered;
         this.wakeDistance = Math.max(1, capacity >> 2);
@@ -613,12 +614,12 @@ final class ChannelCore {
     ChannelClosedException closedForSend() {
         int m = mode;
         if (m == CANCELLED) {
-            return new ChannelClosedException("channel was cancelled: it accepts no more items");
+            return new ChannelClosedException(counters.channel() + " was cancelled: it accepts no more items");
         }
         if (m == FAILED) {
-            return new ChannelClosedException("channel failed: it accepts no more items", failure);
+            return new ChannelClosedException(counters.channel() + " failed: it accepts no more items", failure);
         }
-        return new ChannelClosedException("channel is closed: it accepts no more items");
+        return new ChannelClosedException(counters.channel() + " is closed: it accepts no more items");
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
@@ -863,13 +864,13 @@ final class ChannelCore {
     ChannelClosedException endException() {
         int m = mode;
         if (m == CANCELLED) {
-            return new ChannelClosedException("channel was cancelled",
-                    new CancellationException("channel was cancelled"));
+            return new ChannelClosedException(counters.channel() + " was cancelled",
+                    new CancellationException(counters.channel() + " was cancelled"));
         }
         if (m == FAILED) {
-            return new ChannelClosedException("channel failed", failure);
+            return new ChannelClosedException(counters.channel() + " failed", failure);
         }
-        return new ChannelClosedException("channel is closed and drained");
+        return new ChannelClosedException(counters.channel() + " is closed and drained");
     }
 
     /** True when the end is a normal completion (close() and drained). */
@@ -1176,11 +1177,7 @@ final class ChannelCore {
 
     /** Hands an item to the undelivered handler; fromBuffer: it had been accepted and removed (else: rejected). */
     void undeliver(Object item, UndeliveredReason reason, boolean fromBuffer) {
-        if (fromBuffer) {
-            counters.discarded();
-        } else {
-            counters.rejected();
-        }
+        counters.undelivered(reason, fromBuffer);
         UndeliveredHandler<Object> handler = onUndelivered;
         if (handler != null) {
             try {
@@ -1488,7 +1485,7 @@ final class ChannelCore {
      */
     private void endClockLocked(Waiter w) {
         if (w.since != 0L) {
-            counters.senderUnblocked(w.since);
+            counters.queuedSenderUnblocked(w.since);
             w.since = 0L;
         }
     }
@@ -1542,7 +1539,7 @@ final class ChannelCore {
                 Math.max(0L, consumed - discarded - returnedNow), discarded + c.rejected,
                 Math.min(capacity, Math.max(c.peakSize, Math.min(capacity, size))), c.senderBlockedNanos,
                 c.callbackFailures, c.senderBlockedWallNanosNow(), c.receiverStarvedNanos,
-                c.receiverStarvedWallNanosNow());
+                c.receiverStarvedWallNanosNow(), c.undeliveredByReason());
     }
 
     @Override
