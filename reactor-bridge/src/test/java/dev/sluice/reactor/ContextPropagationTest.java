@@ -86,6 +86,26 @@ class ContextPropagationTest {
         assertEquals(List.of("1:r-42", "2:r-42", "3:r-42"), got);
     }
 
+    /** The README's example, as it is there ({@code pool} plays {@code legacyPool}). */
+    @Test
+    void readmeExample() {
+        ExecutorService legacyPool = pool;
+        ContextRegistry.getInstance().registerThreadLocalAccessor(new Slf4jThreadLocalAccessor()); // once, at startup
+
+        MDC.put("requestId", "r-42");
+        List<String> got = Flux.range(1, 3)
+                .transform(ReactorChannels.<Integer, String>throughBlocking(2, (in, out) -> {
+                    while (in.hasNext()) {
+                        out.send(in.next() + ":" + MDC.get("requestId"));   // legacy code logging with the MDC
+                    }
+                }, legacyPool))              // long-lived threads, started before this request
+                .contextCapture()            // the subscribing thread's ThreadLocals (the MDC) into the Context
+                .collectList()
+                .block(Duration.ofSeconds(10));  // [1:r-42, 2:r-42, 3:r-42]
+
+        assertEquals(List.of("1:r-42", "2:r-42", "3:r-42"), got);
+    }
+
     @Test
     void throughBlocking_contextWrite_stageSeesTheContextsMdc() {
         MDC.put(KEY, "the subscriber's thread"); // inherited by the default stage thread, then overridden
