@@ -11,8 +11,9 @@ import java.time.Duration;
  * jdk.jfr is optional (module-info: requires static): a jlinked runtime may lack it, or a named application may not
  * resolve it. Only the event classes refer to it, and they are loaded here, lazily, at the first long wait: if that
  * fails (NoClassDefFoundError, IllegalAccessError: both LinkageErrors), the events are switched off for the JVM, once,
- * with a DEBUG line, and the channel goes on. With jdk.jfr present and no recording running, an event costs an
- * allocation that escape analysis usually removes and the check isEnabled().
+ * with a DEBUG line, and the channel goes on; nothing else thrown while recording an event escapes either (the end
+ * of a queued sender's wait is recorded by the pump, under the channel's lock). With jdk.jfr present and no
+ * recording running, an event costs an allocation that escape analysis usually removes and the check isEnabled().
  *
  * The threshold: Channel.Builder.jfrThreshold(Duration), defaulting to -Dsluice.jfr.thresholdMillis (default 20).
  */
@@ -72,6 +73,8 @@ final class WaitEvents {
             SenderBlockedEvent.record(channel.label(), waited, thread);
         } catch (LinkageError e) {
             off(e);
+        } catch (Throwable ignored) {
+            // a diagnostic never breaks the wait that ended (the caller may be the pump, under the channel's lock)
         }
     }
 
@@ -84,6 +87,8 @@ final class WaitEvents {
             ReceiverStarvedEvent.record(channel.label(), waited);
         } catch (LinkageError e) {
             off(e);
+        } catch (Throwable ignored) {
+            // as above
         }
     }
 
