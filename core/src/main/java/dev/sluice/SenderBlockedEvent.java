@@ -29,7 +29,8 @@ final class SenderBlockedEvent extends jdk.jfr.Event {
 
     @Label("Sender")
     @Description("thread: a blocked send() or sendAll(), the event's thread and stack trace are the sender's; "
-            + "queued: a sendAsync future or an asSubscriber() upstream, the event's thread is the one that admitted it")
+            + "queued: a sendAsync future or an asSubscriber() upstream, the event's thread is the one that "
+            + "admitted it")
     String sender;
 
     static void record(String channel, long waited, boolean thread) {

@@ -32,8 +32,8 @@ import reactor.test.StepVerifier;
 
 /**
  * Issue 17 item 1 in the bridge: after the downstream of a {@code throughBlocking} stage cancels ({@code take(n)},
- * {@code timeout}, a dispose), the stage sees exactly what {@link BlockingStage}'s Javadoc promises: {@code in.hasNext()}
- * and {@code in.hasNext(Duration)} return {@code false}, never throw; {@code out.send} throws
+ * {@code timeout}, a dispose), the stage sees exactly what {@link BlockingStage}'s Javadoc promises:
+ * {@code in.hasNext()} and {@code in.hasNext(Duration)} return {@code false}, never throw; {@code out.send} throws
  * {@link ChannelClosedException}, also while the thread's interrupt is pending. A race over thousands of rounds checks
  * that the stage sees nothing else, whatever the timing, and that every item is delivered or discarded once.
  */
