@@ -42,7 +42,7 @@ final class ChannelVerificationSupport {
     static final long TIMEOUT_MILLIS = Long.getLong("sluice.tck.timeout", 300);
 
     /** How long the TCK waits for a cancelled subscriber to become unreachable (rule 3.13), in ms. */
-    static final long GC_TIMEOUT_MILLIS = 1_000;
+    static final long GC_TIMEOUT_MILLIS = 5_000;
 
     private final List<Channel<Integer>> channels = new CopyOnWriteArrayList<>();
     private final ExecutorService producers;

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,6 +25,7 @@ import dev.sluice.Channel;
 import dev.sluice.ChannelClosedException;
 import dev.sluice.ChannelIterator;
 import dev.sluice.ChannelState;
+import dev.sluice.ChannelStats;
 import dev.sluice.UndeliveredReason;
 import reactor.core.publisher.Flux;
 
@@ -105,14 +107,17 @@ class ReadmeCoreExampleTest {
         // the iterator is closed, and nothing else happened: Flux.range is synchronous, so a cancel would have run
         assertEquals(ChannelState.OPEN, numbers.state());
         assertEquals(1, upstreamCancelled.getCount(), "the upstream was cancelled by the iterator's close");
-        assertEquals(16, numbers.stats().size(), "the buffer refilled to its capacity");
+        int size = numbers.stats().size();
+        // refilled, in runs of a quarter of the capacity: 3 items were taken, fewer than a run (4) was asked again
+        assertTrue(size >= 16 - 3 && size <= 16, "the buffer holds " + size + " of 16");
 
         numbers.cancel();
 
         assertTrue(upstreamCancelled.await(10, TimeUnit.SECONDS), "cancel() did not cancel the upstream");
         assertEquals(ChannelState.CANCELLED, numbers.state());
-        assertEquals(List.of(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19), List.copyOf(undelivered));
-        assertEquals(16, numbers.stats().undelivered());
+        // what the buffer held: the items after 3, in order
+        assertEquals(IntStream.rangeClosed(4, 3 + size).boxed().collect(Collectors.toList()), List.copyOf(undelivered));
+        assertEquals(size, numbers.stats().undelivered());
     }
 
     @Test
@@ -145,7 +150,7 @@ class ReadmeCoreExampleTest {
         assertEquals("the consumer dies at line 2", failure.getMessage());
 
         // the Flux cancelled its subscription; the producer fills the buffer and then waits in send() for good
-        awaitWaitingSenders(lines, 1);
+        awaitFullWithWaitingSender(lines);
         assertEquals(ChannelState.OPEN, lines.state());
         assertEquals(64, lines.stats().size());
         assertFalse(producerEnd.isDone());
@@ -178,10 +183,15 @@ class ReadmeCoreExampleTest {
     }
 
     /** Waits, polling the channel's state as core's ContractTestSupport.awaitCondition does, for n waiting senders. */
-    private static void awaitWaitingSenders(Channel<?> channel, int n) {
+    /* A blocked sender may wait for a run of free slots before it is admitted (bounded): wait for the full state. */
+    private static void awaitFullWithWaitingSender(Channel<?> channel) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (channel.stats().waitingSenders() < n) {
-            assertTrue(System.nanoTime() - deadline < 0, "no sender waits: " + channel.stats());
+        for (;;) {
+            ChannelStats stats = channel.stats();
+            if (stats.waitingSenders() >= 1 && stats.size() == stats.capacity()) {
+                return;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "not full with a waiting sender: " + stats);
             LockSupport.parkNanos(100_000L);
         }
     }
