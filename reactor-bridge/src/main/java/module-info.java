@@ -7,11 +7,15 @@
  * path (where BlockHound tests run). It is deliberately not declared with {@code provides} here: a {@code provides}
  * of a service whose module is absent makes module resolution fail ("does not read a module that exports
  * reactor.blockhound.integration") for every module-path user without BlockHound, as ModulePathTest shows.
+ *
+ * <p>{@code io.micrometer:context-propagation} is optional too ({@code requires static context.propagation}): with
+ * it, blocking stages get the subscriber's Reactor {@code Context} as ThreadLocals; without it they run without them.
  */
 module dev.sluice.reactor {
     requires transitive dev.sluice;
     requires transitive reactor.core;
     requires static reactor.blockhound;
+    requires static context.propagation;
 
     exports dev.sluice.reactor;
 

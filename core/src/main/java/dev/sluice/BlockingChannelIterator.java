@@ -95,6 +95,11 @@ final class BlockingChannelIterator<T> implements ChannelIterator<T> {
             return false; // timed out, or closed meanwhile
         }
         if (item == ChannelCore.END) {
+            if (closed || finished) {
+                // closed or ended from outside while it waited: that ends this iteration, not the channel's end
+                // (throughBlocking's cancel ends the iteration, then cancels the channel: `in` must just end)
+                return false;
+            }
             ended = true;
             if (!core.endIsCompletion()) {
                 endError = core.endException();

@@ -93,7 +93,8 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
     private final ReceiverView<T> receiverView;
 
     private Channel(Builder<T> b) {
-        this.core = new ChannelCore(b.capacity, b.overflow.ordinal(), b.weigher, b.maxWeight, b.onUndelivered);
+        this.core = new ChannelCore(b.capacity, b.overflow.ordinal(), b.weigher, b.maxWeight, b.onUndelivered, b.name,
+                b.jfrThresholdNanos);
         this.senderView = new SenderView<>(this);
         this.receiverView = new ReceiverView<>(this);
     }
@@ -184,6 +185,17 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
      */
     public int capacity() {
         return core.capacity;
+    }
+
+    /**
+     * The name given with {@link Builder#name(String)}: it appears in {@link #toString()}, in the messages of the
+     * {@link ChannelClosedException}s this channel throws, in its JFR events and, through a metrics binder such as
+     * {@code sluice-micrometer}'s, in the tags of its meters.
+     *
+     * @return the name, or {@code null} if the channel was built without one
+     */
+    public String name() {
+        return core.counters.name;
     }
 
     /**
@@ -364,9 +376,16 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
         return core.stats();
     }
 
+    /**
+     * A short description for logs: the name (if any), capacity, state and size, for example
+     * {@code Channel[name=scan, capacity=256, state=OPEN, size=3]}.
+     *
+     * @return the description
+     */
     @Override
     public String toString() {
-        return "Channel[" + core + "]";
+        String name = core.counters.name;
+        return "Channel[" + (name == null ? "" : "name=" + name + ", ") + core + "]";
     }
 
     /**
@@ -375,11 +394,16 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
      * @param <T> the item type
      */
     public static final class Builder<T> {
+        /** The longest name {@link #name(String)} accepts. */
+        static final int MAX_NAME_LENGTH = 128;
+
         private int capacity = 256;
         private Overflow overflow = Overflow.BLOCK;
         private java.util.function.ToLongFunction<? super T> weigher;
         private long maxWeight;
         private UndeliveredHandler<? super T> onUndelivered;
+        private String name;
+        private long jfrThresholdNanos = WaitEvents.DEFAULT_THRESHOLD_NANOS;
 
         Builder() {
         }
@@ -468,6 +492,58 @@ public final class Channel<T> implements ChannelSender<T>, ChannelReceiver<T> {
         public Builder<T> onUndelivered(UndeliveredHandler<? super T> handler) {
             this.onUndelivered = Objects.requireNonNull(handler, "handler");
             return this;
+        }
+
+        /**
+         * Names the channel, so that logs, exception messages, JFR events and metrics can tell it from the others.
+         * Names need not be unique, but a metrics binder publishes one set of meters per name.
+         *
+         * <p>A name is 1 to 128 characters, each an ASCII letter or digit or one of {@code . _ - : /} (so that it can
+         * be a metric tag value or a JFR field anywhere without escaping), for example {@code "scan"},
+         * {@code "sync.hash-queue"} or {@code "tenant-7/uploads"}.
+         *
+         * @param name the channel's name
+         * @return this builder
+         * @throws NullPointerException if {@code name} is {@code null}
+         * @throws IllegalArgumentException if {@code name} is empty, longer than 128 characters or has another
+         *         character (the builder is unchanged)
+         */
+        public Builder<T> name(String name) {
+            this.name = checkName(name);
+            return this;
+        }
+
+        /**
+         * Sets how long a send or receive must wait before it is recorded as a JFR event
+         * ({@code dev.sluice.SenderBlocked}: a send that waited for a free slot, {@code dev.sluice.ReceiverStarved}:
+         * a blocking receive that waited for an item; each names the channel and carries the wait in its field
+         * {@code waited}). The default is {@code -Dsluice.jfr.thresholdMillis}, or 20 ms without it. Zero records
+         * every wait; a very long duration records none. The events are written only while a JFR recording that
+         * enables them runs, and only if the runtime has the {@code jdk.jfr} module.
+         *
+         * @param threshold the shortest wait recorded, at least zero
+         * @return this builder
+         * @throws NullPointerException if {@code threshold} is {@code null}
+         * @throws IllegalArgumentException if {@code threshold} is negative (the builder is unchanged)
+         */
+        public Builder<T> jfrThreshold(Duration threshold) {
+            this.jfrThresholdNanos = WaitEvents.thresholdNanos(Objects.requireNonNull(threshold, "threshold"));
+            return this;
+        }
+
+        static String checkName(String name) {
+            Objects.requireNonNull(name, "name");
+            boolean valid = !name.isEmpty() && name.length() <= MAX_NAME_LENGTH;
+            for (int i = 0; valid && i < name.length(); i++) {
+                char c = name.charAt(i);
+                valid = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+                        || c == '_' || c == '-' || c == ':' || c == '/';
+            }
+            if (!valid) {
+                throw new IllegalArgumentException("name must be 1 to " + MAX_NAME_LENGTH + " characters, each an "
+                        + "ASCII letter or digit or one of . _ - : / but was \"" + name + "\"");
+            }
+            return name;
         }
 
         /**

@@ -214,7 +214,7 @@ final class ChannelCore {
     final long maxWeight;
     /** A spinning sender waits until this many slots look free (a quarter of the capacity): it resumes with a run. */
     private final int wakeDistance;
-    final ChannelCounters counters = new ChannelCounters();
+    final ChannelCounters counters;
     final CallbackLog callbackLog = new CallbackLog();
     private final SpinPolicy sendSpin = new SpinPolicy();
     private final SpinPolicy receiveSpin = new SpinPolicy();
@@ -284,19 +284,18 @@ final class ChannelCore {
 
     private final CompletableFuture<ChannelState> termination = new CompletableFuture<>();
 
-    ChannelCore(int capacity, UndeliveredHandler<?> onUndelivered) {
-        this(checkCapacity(capacity), BLOCK, null, Long.MAX_VALUE, onUndelivered);
-    }
-
     /**
      * @param capacity 0 (rendezvous) to Integer.MAX_VALUE (unbounded), checked by Channel.Builder
      * @param weigher null, or the weigher of a channel bounded by maxWeight
+     * @param name the channel's name, or null
+     * @param waitEventNanos a wait at least this long is recorded as a JFR event
      */
     @SuppressWarnings("unchecked")
     ChannelCore(int capacity, int overflowPolicy, java.util.function.ToLongFunction<?> weigher, long maxWeight,
-            UndeliveredHandler<?> onUndelivered) {
+            UndeliveredHandler<?> onUndelivered, String name, long waitEventNanos) {
         this.capacity = capacity;
         this.rendezvous = capacity == 0;
+        this.counters = new ChannelCounters(name, waitEventNanos);
         int limit = ringLimit;
         this.ringCapacity = rendezvous ? 1 : Math.min(capacity == Integer.MAX_VALUE ? UNBOUNDED_RING : capacity,
                 limit);
@@ -496,12 +495,10 @@ final class ChannelCore {
         }
         if (evicted != null) {
             for (Object old : evicted) {
-                counters.dropped();
                 undeliver(old, UndeliveredReason.DROPPED, true);
             }
         }
         if (result == DROPPED) {
-            counters.dropped();
             undeliver(item, UndeliveredReason.DROPPED, false);
         }
         signal(signals);
@@ -890,12 +887,12 @@ final class ChannelCore {
     ChannelClosedException closedForSend() {
         int m = mode;
         if (m == CANCELLED) {
-            return new ChannelClosedException("channel was cancelled: it accepts no more items");
+            return new ChannelClosedException(counters.channel() + " was cancelled: it accepts no more items");
         }
         if (m == FAILED) {
-            return new ChannelClosedException("channel failed: it accepts no more items", failure);
+            return new ChannelClosedException(counters.channel() + " failed: it accepts no more items", failure);
         }
-        return new ChannelClosedException("channel is closed: it accepts no more items");
+        return new ChannelClosedException(counters.channel() + " is closed: it accepts no more items");
     }
 
     /* ---------------------------------------------------------------------------------------------------------- */
@@ -1177,13 +1174,13 @@ final class ChannelCore {
     ChannelClosedException endException() {
         int m = mode;
         if (m == CANCELLED) {
-            return new ChannelClosedException("channel was cancelled",
-                    new CancellationException("channel was cancelled"));
+            return new ChannelClosedException(counters.channel() + " was cancelled",
+                    new CancellationException(counters.channel() + " was cancelled"));
         }
         if (m == FAILED) {
-            return new ChannelClosedException("channel failed", failure);
+            return new ChannelClosedException(counters.channel() + " failed", failure);
         }
-        return new ChannelClosedException("channel is closed and drained");
+        return new ChannelClosedException(counters.channel() + " is closed and drained");
     }
 
     /** True when the end is a normal completion (close() and drained). */
@@ -1503,11 +1500,7 @@ final class ChannelCore {
 
     /** Hands an item to the undelivered handler; fromBuffer: it had been accepted and removed (else: rejected). */
     void undeliver(Object item, UndeliveredReason reason, boolean fromBuffer) {
-        if (fromBuffer) {
-            counters.discarded();
-        } else {
-            counters.rejected();
-        }
+        counters.undelivered(reason, fromBuffer);
         UndeliveredHandler<Object> handler = onUndelivered;
         if (handler != null) {
             try {
@@ -1627,6 +1620,7 @@ final class ChannelCore {
         try {
             discardAll(); // first, so that woken receivers and subscriptions find nothing left to take
         } finally {
+            callbackLog.flush(); // a throwing handler: its failures during the discard are summarized now
             signal(signals);
         }
     }
@@ -1821,7 +1815,7 @@ final class ChannelCore {
      */
     private void endClockLocked(Waiter w) {
         if (w.since != 0L) {
-            counters.senderUnblocked(w.since);
+            counters.queuedSenderUnblocked(w.since);
             w.since = 0L;
         }
     }
@@ -1888,7 +1882,7 @@ final class ChannelCore {
                 Math.max(0L, consumed - discarded - returnedNow), discarded + c.rejected,
                 Math.min(bound, Math.max(c.peakSize, Math.min(bound, size))), c.senderBlockedNanos,
                 c.callbackFailures, c.senderBlockedWallNanosNow(), c.receiverStarvedNanos,
-                c.receiverStarvedWallNanosNow(), c.dropped);
+                c.receiverStarvedWallNanosNow(), c.undeliveredByReason());
     }
 
     @Override

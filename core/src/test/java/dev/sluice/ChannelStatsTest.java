@@ -14,7 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
@@ -42,7 +44,11 @@ interface ChannelStatsTest {
     default void stats_newChannel_countsNothing() {
         ChannelStats stats = newChannel().stats();
 
-        assertEquals(new ChannelStats(capacity(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), stats);
+        Map<UndeliveredReason, Long> none = new EnumMap<>(UndeliveredReason.class);
+        for (UndeliveredReason reason : UndeliveredReason.values()) {
+            none.put(reason, 0L);
+        }
+        assertEquals(new ChannelStats(capacity(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, none), stats);
     }
 
     @Test
@@ -103,7 +109,32 @@ interface ChannelStatsTest {
         assertEquals(capacity(), stats.sent());
         assertEquals(1, stats.received());
         assertEquals(capacity() - 1, stats.undelivered());
+        assertEquals(capacity() - 1, stats.undelivered(UndeliveredReason.CANCELLED));
+        assertEquals(0, stats.undelivered(UndeliveredReason.REJECTED));
+        assertEquals(0, stats.undelivered(UndeliveredReason.RETURNED_AFTER_END));
         assertEquals(stats.sent(), stats.received() + stats.undelivered() + stats.size());
+    }
+
+    @Test
+    default void stats_undeliveredByReason_countsRejectedUpstreamItemsApart() {
+        RecordingHandler<String> handler = new RecordingHandler<>();
+        Channel<String> channel = Channel.<String>builder().capacity(capacity()).onUndelivered(handler).build();
+        fill(channel, items("x", capacity()));
+        channel.close();
+        org.reactivestreams.Subscriber<String> late = channel.asSubscriber();
+        late.onSubscribe(new ChannelLogTest.NoopSubscription());
+        late.onNext("rejected-1"); // a hostile upstream: never asked, the channel closed
+        late.onNext("rejected-2");
+
+        channel.cancel();
+
+        ChannelStats stats = channel.stats();
+        assertEquals(2, stats.undelivered(UndeliveredReason.REJECTED));
+        assertEquals(capacity(), stats.undelivered(UndeliveredReason.CANCELLED));
+        assertEquals(stats.undelivered(), stats.undeliveredByReason().values().stream().mapToLong(Long::longValue)
+                .sum());
+        assertEquals(handler.count(), stats.undelivered());
+        assertEquals(UndeliveredReason.values().length, stats.undeliveredByReason().size(), "every reason listed");
     }
 
     @Test

@@ -46,6 +46,11 @@ import reactor.util.context.Context;
  * Both channels hand what they hold at the end to Reactor's discard hook with the subscriber's Context, so nothing
  * leaks silently.
  *
+ * Context propagation: the stage thread runs the stage (and completes the downstream) with the subscriber's Context
+ * restored as ThreadLocals (StageContext, through io.micrometer:context-propagation when present), so MDC entries and
+ * tracing spans reach the legacy code, and the downstream signals and upstream requests the stage thread makes see
+ * them too.
+ *
  * Interrupting safely: with a user Executor the stage thread is a pooled thread that may run other work once the
  * stage returns, so cancel() may interrupt only while the stage runs. As in FutureTask, `state` goes
  * RUNNING -> INTERRUPTING -> INTERRUPTED around the interrupt, and the runner, on finding it can no longer move
@@ -165,6 +170,7 @@ final class BlockingStageFlux<T, R> extends Flux<R> implements Scannable {
         }
 
         @Override
+        @SuppressWarnings("try") // the Context's scope is only closed
         public void run() {
             runner = Thread.currentThread();
             ChannelIterator<T> it = in == null ? null : in.iterator();
@@ -176,26 +182,29 @@ final class BlockingStageFlux<T, R> extends Flux<R> implements Scannable {
                 }
                 return;
             }
-            Throwable failure = null;
-            try {
-                if (it != null) {
-                    try (it) {
-                        parent.stage.run(it, out.sender());
+            // the subscriber's Context as ThreadLocals (MDC, tracing) while the stage runs and completes downstream
+            try (StageContext.Scope scope = StageContext.restore(context)) {
+                Throwable failure = null;
+                try {
+                    if (it != null) {
+                        try (it) {
+                            parent.stage.run(it, out.sender());
+                        }
+                    } else {
+                        parent.producer.run(out.sender());
                     }
-                } else {
-                    parent.producer.run(out.sender());
+                } catch (Throwable t) {
+                    failure = t;
                 }
-            } catch (Throwable t) {
-                failure = t;
-            }
-            if (!STATE.compareAndSet(this, RUNNING, FINISHED)) {
-                while (state == INTERRUPTING) {
-                    Thread.onSpinWait();
+                if (!STATE.compareAndSet(this, RUNNING, FINISHED)) {
+                    while (state == INTERRUPTING) {
+                        Thread.onSpinWait();
+                    }
+                    Thread.interrupted(); // our interrupt must not outlive the stage (pooled executor threads)
                 }
-                Thread.interrupted(); // our interrupt must not outlive the stage (pooled executor threads)
+                runner = null;
+                finish(failure);
             }
-            runner = null;
-            finish(failure);
         }
 
         private void finish(Throwable failure) {

@@ -185,6 +185,28 @@ public final class ReactorChannels {
      * </ul>
      * Items left in either channel go to Reactor's discard hook with the subscriber's {@code Context}.
      *
+     * <p><b>Context propagation.</b> With {@code io.micrometer:context-propagation} on the class or module path (the
+     * library behind Reactor's {@code Hooks.enableAutomaticContextPropagation()}; an optional dependency of this
+     * module), the stage runs with the subscriber's {@code Context} restored as ThreadLocals: for each
+     * {@code ThreadLocalAccessor} registered with {@code ContextRegistry.getInstance()} whose key the {@code Context}
+     * holds, the ThreadLocal is set on the stage thread while the stage runs and completes the downstream, and put
+     * back as it was afterwards. So SLF4J's MDC (register context-propagation's {@code Slf4jThreadLocalAccessor}) and
+     * tracing spans reach the legacy code; downstream signals and upstream requests made on the stage thread see them
+     * too. Fill the {@code Context} with {@code contextCapture()} (the subscribing thread's ThreadLocals) or
+     * {@code contextWrite(...)}. Without the library the stage runs without those ThreadLocals, as before.
+     *
+     * <pre>{@code
+     * ContextRegistry.getInstance().registerThreadLocalAccessor(new Slf4jThreadLocalAccessor());
+     * MDC.put("requestId", id);
+     * flux.transform(ReactorChannels.<Row, Row>throughBlocking(16, (in, out) -> {
+     *             while (in.hasNext()) {
+     *                 out.send(legacy.process(in.next()));     // legacy code logs with the request id
+     *             }
+     *         }))
+     *         .contextCapture()                                // the MDC into the Context
+     *         .subscribe(this::handle);
+     * }</pre>
+     *
      * <p>Give the type witness {@code <T, R>}, as below: Java infers {@code R} only when the {@code transform(...)}
      * result is assigned as it is; once another operator follows in the same expression ({@code .map},
      * {@code .collectList()}), {@code R} is inferred as {@code Object}.
@@ -250,7 +272,8 @@ public final class ReactorChannels {
      * returns, the {@code Flux} completes after the last item; when it throws, the subscriber receives the exception
      * after the items already sent. When the subscriber cancels, {@code out.send} throws
      * {@link dev.sluice.ChannelClosedException}, the thread is interrupted if still running, and unsent items go to
-     * Reactor's discard hook.
+     * Reactor's discard hook. The producer runs with the subscriber's {@code Context} restored as ThreadLocals when
+     * {@code io.micrometer:context-propagation} is present, as in {@link #throughBlocking(int, BlockingStage)}.
      *
      * <pre>{@code
      * Flux<String> lines = ReactorChannels.fromBlocking(64, out -> {

@@ -18,12 +18,15 @@ import org.reactivestreams.Publisher;
 
 import dev.sluice.Channel;
 import dev.sluice.reactor.probe.ModulePathProbe;
+import io.micrometer.context.ContextRegistry;
 import reactor.core.publisher.Flux;
 
 /**
- * Starts a JVM with sluice-core, sluice-reactor, reactor-core and reactive-streams only (BlockHound, an optional
- * dependency, absent) once on the module path and once on the class path, and checks that the module resolves, the
- * {@code provides} of a BlockHound service whose module is missing does no harm, and the guard is found both ways.
+ * Starts a JVM with sluice-core, sluice-reactor, reactor-core and reactive-streams only (BlockHound and
+ * context-propagation, optional dependencies, absent) once on the module path and once on the class path, and checks
+ * that the module resolves, the {@code provides} of a BlockHound service whose module is missing does no harm, the
+ * guard is found both ways, and a blocking stage runs (without the Context's ThreadLocals); then with
+ * context-propagation on the module path, where the stage gets them.
  */
 @Timeout(120)
 class ModulePathTest {
@@ -62,6 +65,17 @@ class ModulePathTest {
         assertTrue(out.contains("blockhound=false"), out);
         assertTrue(out.contains("parallel receive refused: Channel.receive() would block thread parallel-"), out);
         assertTrue(out.contains("flux=a"), out);
+        assertTrue(out.contains("context-propagation=false"), out);
+        assertTrue(out.contains("stage saw null"), out);
+    }
+
+    @Test
+    void modulePath_withContextPropagation_stageGetsTheContextAsThreadLocals() throws Exception {
+        String out = run(List.of("--module-path", modules() + File.pathSeparator + location(ContextRegistry.class),
+                "--add-modules", "dev.sluice.reactor", "-cp", location(ModulePathProbe.class)));
+        assertTrue(out.contains("module=dev.sluice.reactor"), out);
+        assertTrue(out.contains("context-propagation=true"), out);
+        assertTrue(out.contains("stage saw carried"), out);
     }
 
     @Test
@@ -71,5 +85,6 @@ class ModulePathTest {
         assertTrue(out.contains("blockhound=false"), out);
         assertTrue(out.contains("parallel receive refused: Channel.receive() would block thread parallel-"), out);
         assertTrue(out.contains("flux=a"), out);
+        assertTrue(out.contains("stage saw null"), out);
     }
 }

@@ -190,4 +190,23 @@ class SluiceBlockHoundTest {
         assertTrue(REPORTS.stream().anyMatch(r -> r.contains("park") && r.contains("parallel-")),
                 REPORTS.toString());
     }
+
+    @Test
+    void queuedSendersLongWait_recordedAsAJfrEventOnParallel_reportsNoBlockingCall() throws Exception {
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("dev.sluice.SenderBlocked");
+            recording.start();
+            Channel<Integer> channel = Channel.<Integer>builder().name("bh-jfr").capacity(1)
+                    .jfrThreshold(Duration.ZERO).build();
+            channel.trySend(1);
+            CompletableFuture<Void> pending = channel.sendAsync(2);
+            // the receive on a parallel thread admits the pending send and records its wait, under the core's lock
+            Integer got = Mono.fromCallable(channel::tryReceive).subscribeOn(Schedulers.parallel())
+                    .block(Duration.ofSeconds(5));
+            pending.get(5, TimeUnit.SECONDS);
+            assertEquals(1, got);
+            assertEquals(2, channel.tryReceive());
+        }
+        assertEquals(List.of(), REPORTS);
+    }
 }

@@ -21,6 +21,12 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * nothing else runs inside it, so user code (wake-ups of subscriptions, future callbacks, the undelivered handler)
  * and the real waits of the blocking methods ({@code send}, {@code receive}, the blocking iterator) are still
  * reported.
+ *
+ * <p>Also allowed: {@code dev.sluice.Guards.load()}, the one-time {@link java.util.ServiceLoader} scan for
+ * {@code BlockingGuard} providers that runs in the class initializer of the guard check. It reads service files, and
+ * it runs on whichever thread first makes a channel call that may wait, possibly a non-blocking one (whose call the
+ * guard then refuses): reported, it would fail that class initialization, and so every later guarded call of the JVM
+ * with {@code NoClassDefFoundError}.
  */
 public final class SluiceBlockHoundIntegration implements BlockHoundIntegration {
 
@@ -36,7 +42,11 @@ public final class SluiceBlockHoundIntegration implements BlockHoundIntegration 
         for (String method : LOCKING_CORE_METHODS) {
             builder.allowBlockingCallsInside(CORE, method);
         }
+        builder.allowBlockingCallsInside(GUARDS, "load");
     }
+
+    /** The core class that loads the BlockingGuard providers once. */
+    static final String GUARDS = "dev.sluice.Guards";
 
     /** The ChannelCore method through which every acquisition of its lock goes, and nothing else. */
     static final String[] LOCKING_CORE_METHODS = {"acquire"};
